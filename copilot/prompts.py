@@ -36,7 +36,7 @@ def neutralise(text: str) -> str:
     """Make member text safe to place inside a fence: no fence markers, no role/chat tokens."""
     text = text.replace("\x00", "")
     text = text.replace(FENCE, "‹‹‹").replace(FENCE_END, "›››")
-    return _ROLE_TAGS.sub(lambda m: "[" + re.sub(r"[<>|\[\]/]", "", m.group(0)).strip() + "]", text)
+    return _ROLE_TAGS.sub(lambda m: "(" + re.sub(r"[<>|\[\]/]", "", m.group(0)).strip() + ")", text)
 
 
 def untrusted(text: str | None, label: str = "member post") -> str:
@@ -93,6 +93,23 @@ def prompt_sha(names: list[str], prompts_dir: Path | None = None) -> str:
         digest.update(template_source(name, directory).encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def render_template(
+    name: str, variables: Mapping[str, Any], *, prompts_dir: Path | None = None
+) -> str:
+    """Render one template (for follow-up messages such as a revision request)."""
+    directory = _prompts_dir(prompts_dir)
+    env = _environment(str(directory))
+    try:
+        return env.get_template(name).render(**variables).strip()
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(
+            f"Prompt template '{exc.name}' not found in {directory}",
+            hint="set MOMENTS_PROMPTS_DIR to a folder holding the *.j2 templates",
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise InputError(f"Prompt {name} needs a value that was not given: {exc.message}") from None
 
 
 def render_prompt(
