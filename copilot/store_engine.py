@@ -1,35 +1,428 @@
 """`Store`: every database operation Moments performs, in short transactions.
 
 See the PUBLIC API block in copilot/store.py. Records returned are detached pydantic models
-(copilot.store_records); ORM rows never leave this module.
+(copilot.store_records); ORM rows never leave this module (and copilot.review).
 """
 
 from __future__ import annotations
 
-from copilot.settings import Settings
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    case,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from copilot.errors import ConflictError, InputError, NotFoundError, StoreError
+from copilot.settings import Settings, get_settings
+from copilot.store_models import (
+    ApiKeyRow,
+    AuditRow,
+    Community,
+    DraftRow,
+    DraftVersionRow,
+    JobRow,
+    MemberRow,
+    PostRow,
+    PublicationRow,
+    ReviewRow,
+    StatementRow,
+)
 from copilot.store_records import (
+    ROLES,
     ApiKeyRecord,
     AuditRecord,
     DraftRecord,
     DraftSummary,
+    DraftVersionRecord,
     JobKind,
     JobRecord,
+    MemberRecord,
     PostRecord,
+    PublicationRecord,
     QueueCounts,
+    ReviewRecord,
     Role,
     StatementRecord,
     SubmitResult,
+    utcnow,
 )
-from copilot.types import Draft, IncidentFacts, Post, StatementSet
-from typing import Any
+from copilot.types import (
+    URGENCY_RANK,
+    Draft,
+    IncidentFacts,
+    Post,
+    StatementSet,
+    ThreadMessage,
+    Urgency,
+    Violation,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_MAX_ATTEMPTS = 3
+KEY_PREFIX = "mk_"
+
+
+# Row → record ------------------------------------------------------------------------------
+
+
+def member_record(row: MemberRow) -> MemberRecord:
+    return MemberRecord(
+        id=row.id,
+        community_id=row.community_id,
+        handle=row.handle,
+        name=row.name,
+        joined_at=row.joined_at,
+        post_count=row.post_count,
+        roles=list(row.roles or []),
+        badges=list(row.badges or []),
+    )
+
+
+def post_record(row: PostRow, member: MemberRow | None) -> PostRecord:
+    return PostRecord(
+        id=row.id,
+        community_id=row.community_id,
+        member=member_record(member) if member else None,
+        source=row.source,
+        forum=row.forum or None,
+        forum_post_id=row.forum_post_id or None,
+        topic_id=row.topic_id,
+        post_number=row.post_number,
+        revision=row.revision,
+        title=row.title,
+        text=row.text,
+        category=row.category,
+        thread=[ThreadMessage.model_validate(m) for m in row.thread or []],
+        created_at=row.created_at,
+        received_at=row.received_at,
+    )
+
+
+def job_record(row: JobRow, result_draft_id: int | None = None) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        post_id=row.post_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        instruction=row.instruction,
+        draft_id=row.draft_id,
+        status=row.status,  # type: ignore[arg-type]
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        last_error=row.last_error,
+        result_draft_id=result_draft_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def publication_record(row: PublicationRow) -> PublicationRecord:
+    return PublicationRecord(
+        id=row.id,
+        draft_id=row.draft_id,
+        forum=row.forum,
+        status=row.status,  # type: ignore[arg-type]
+        attempts=row.attempts,
+        external_post_id=row.external_post_id,
+        url=row.url,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def api_key_record(row: ApiKeyRow) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=row.id,
+        name=row.name,
+        role=row.role,  # type: ignore[arg-type]
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def statement_record(row: StatementRow) -> StatementRecord:
+    return StatementRecord(
+        id=row.id,
+        incident_id=row.incident_id,
+        stage=row.stage,
+        channel=row.channel,
+        text=row.text,
+        violations=[Violation.model_validate(v) for v in row.violations or []],
+        facts=IncidentFacts.model_validate(row.facts) if row.facts else None,
+        status=row.status,  # type: ignore[arg-type]
+        reviewer=row.reviewer,
+        reason=row.reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def urgency_rank(value: str) -> int:
+    try:
+        return URGENCY_RANK[Urgency(value)]
+    except ValueError:
+        return 1
+
+
+# Engine ------------------------------------------------------------------------------------
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = url.split("///", 1)[1] if "///" in url else ""
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so BEGIN IMMEDIATE is possible.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers take the write lock up front: no deadlock-prone lock upgrades, and
+        # claim/approve are serialised (SQLite's answer to FOR UPDATE).
+        write = connection.get_execution_options().get("moments_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    raise StoreError(
+        f"Unsupported database URL {url.split(':', 1)[0]}:...",
+        hint="use sqlite:///path/moments.db or postgresql+psycopg://user@host:5432/db",
+    )
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (safe to run from several processes)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    write_engine = engine.execution_options(moments_write=True)
+    try:
+        with write_engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(827361)"))
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Could not migrate the database at {engine.url.render_as_string()}: {exc}",
+            hint="check MOMENTS_DATABASE_URL and that the database is reachable",
+        ) from exc
+
+
+# Store -------------------------------------------------------------------------------------
 
 
 class Store:
-    """A handle on the database. Thread-safe: every method opens its own session."""
+    """A handle on the database. Thread-safe: every method opens its own short session."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(moments_write=True), expire_on_commit=False
+        )
+
+    # Sessions ------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        try:
+            with self._write.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise StoreError(
+                f"The database failed during a write: {exc.orig}",
+                hint="retry; if it persists check the database is reachable and not full",
+            ) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session."""
+        with self._read() as session:
+            yield session
+
+    def _insert(self, session: Session) -> Any:
+        return postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    # Posts ---------------------------------------------------------------------------------
+    def _ensure_community(self, session: Session, community_id: str) -> None:
+        if session.get(Community, community_id) is None:
+            stmt = self._insert(session)(Community).values(id=community_id, created_at=utcnow())
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+
+    def _upsert_member(self, session: Session, post: Post) -> int | None:
+        member = post.member
+        if not member.handle:
+            return None
+        key = (MemberRow.community_id == post.community_id, MemberRow.handle == member.handle)
+        row = session.scalars(select(MemberRow).where(*key)).first()
+        if row is None:
+            stmt = self._insert(session)(MemberRow).values(
+                community_id=post.community_id,
+                handle=member.handle,
+                name=member.name,
+                joined_at=member.joined_at,
+                post_count=member.post_count,
+                roles=list(member.roles),
+                badges=list(member.badges),
+                updated_at=utcnow(),
+            )
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["community_id", "handle"]))
+            row = session.scalars(select(MemberRow).where(*key)).one()
+            return row.id
+        if member.name:
+            row.name = member.name
+        if member.joined_at:
+            row.joined_at = member.joined_at
+        if member.post_count is not None:
+            row.post_count = member.post_count
+        if member.roles:
+            row.roles = list(member.roles)
+        if member.badges:
+            row.badges = list(member.badges)
+        row.updated_at = utcnow()
+        return row.id
+
+    def _record_post(
+        self, session: Session, post: Post, source: str, revision: int
+    ) -> tuple[int, bool]:
+        if not post.text.strip():
+            raise InputError("The post is empty; send the member's text in `text`.")
+        self._ensure_community(session, post.community_id)
+        member_id = self._upsert_member(session, post)
+        forum = post.forum or ""
+        values: dict[str, Any] = {
+            "community_id": post.community_id,
+            "member_id": member_id,
+            "source": source,
+            "forum": forum,
+            "forum_post_id": post.forum_post_id,
+            "topic_id": post.topic_id,
+            "post_number": post.post_number,
+            "revision": revision,
+            "title": post.title,
+            "text": post.text,
+            "category": post.category,
+            "thread": [m.model_dump(mode="json") for m in post.thread],
+            "created_at": post.created_at,
+            "received_at": utcnow(),
+        }
+        if post.forum_post_id is None:
+            row = PostRow(**values)
+            session.add(row)
+            session.flush()
+            return row.id, True
+        stmt = (
+            self._insert(session)(PostRow)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=["community_id", "forum", "forum_post_id", "revision"]
+            )
+            .returning(PostRow.id)
+        )
+        new_id = session.execute(stmt).scalar()
+        if new_id is not None:
+            return int(new_id), True
+        existing = session.scalars(
+            select(PostRow.id).where(
+                PostRow.community_id == post.community_id,
+                PostRow.forum == forum,
+                PostRow.forum_post_id == post.forum_post_id,
+                PostRow.revision == revision,
+            )
+        ).one()
+        return int(existing), False
 
     def record_post(self, post: Post, *, source: str, revision: int = 1) -> tuple[int, bool]:
-        """Record a member's post; a redelivery returns (existing id, False)."""
-        raise NotImplementedError
+        """Record a member's post; a redelivery returns (existing id, False) and queues nothing."""
+        with self.transaction() as session:
+            post_id, created = self._record_post(session, post, source, revision)
+            if created:
+                self._audit(session, source, "post.received", "post", post_id, {})
+            return post_id, created
+
+    def _enqueue(
+        self,
+        session: Session,
+        post_id: int,
+        kind: JobKind,
+        instruction: str | None,
+        draft_id: int | None,
+    ) -> int:
+        if kind not in ("draft", "regenerate", "learn"):
+            raise InputError(f"Unknown job kind {kind!r}; use draft, regenerate or learn.")
+        now = utcnow()
+        values = {
+            "post_id": post_id,
+            "kind": kind,
+            "instruction": instruction,
+            "draft_id": draft_id,
+            "status": "queued",
+            "attempts": 0,
+            "max_attempts": DEFAULT_MAX_ATTEMPTS,
+            "created_at": now,
+            "updated_at": now,
+        }
+        stmt = self._insert(session)(JobRow).values(**values)
+        if kind == "draft":
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["post_id"],
+                index_where=text("kind = 'draft' AND status IN ('queued', 'running')"),
+            )
+        new_id = session.execute(stmt.returning(JobRow.id)).scalar()
+        if new_id is not None:
+            return int(new_id)
+        live = session.scalars(
+            select(JobRow.id).where(
+                JobRow.post_id == post_id,
+                JobRow.kind == "draft",
+                JobRow.status.in_(("queued", "running")),
+            )
+        ).one()
+        return int(live)
 
     def enqueue_job(
         self,
@@ -40,36 +433,220 @@ class Store:
         draft_id: int | None = None,
     ) -> int:
         """Queue a job; returns its id. A second live draft job for a post returns the first."""
-        raise NotImplementedError
+        with self.transaction() as session:
+            if session.get(PostRow, post_id) is None:
+                raise NotFoundError(f"Post {post_id} does not exist; record it first.")
+            return self._enqueue(session, post_id, kind, instruction, draft_id)
 
     def submit_post(self, post: Post, *, source: str, revision: int = 1) -> SubmitResult:
         """Record the post and queue its draft job in one transaction (webhooks call this)."""
-        raise NotImplementedError
+        with self.transaction() as session:
+            post_id, created = self._record_post(session, post, source, revision)
+            if created:
+                job_id: int | None = self._enqueue(session, post_id, "draft", None, None)
+                self._audit(session, source, "post.received", "post", post_id, {"job": job_id})
+            else:
+                job_id = session.scalars(
+                    select(JobRow.id)
+                    .where(JobRow.post_id == post_id, JobRow.kind == "draft")
+                    .order_by(JobRow.id)
+                    .limit(1)
+                ).first()
+            return SubmitResult(post_id=post_id, job_id=job_id, duplicate=not created)
 
+    def get_post(self, post_id: int) -> PostRecord:
+        with self.reading() as session:
+            row = session.get(PostRow, post_id)
+            if row is None:
+                raise NotFoundError(f"Post {post_id} does not exist.")
+            member = session.get(MemberRow, row.member_id) if row.member_id else None
+            return post_record(row, member)
+
+    # Jobs ----------------------------------------------------------------------------------
     def claim_job(self, worker_id: str, *, lease_seconds: float = 300) -> JobRecord | None:
-        """Lease the oldest claimable job (queued, or running with an expired lease)."""
-        raise NotImplementedError
+        """Lease the next claimable job: queued, or running with an expired lease (at-least-once).
+        Regenerate jobs (a reviewer is waiting) come first, then oldest first."""
+        while True:
+            with self.transaction() as session:
+                now = utcnow()
+                row = session.scalars(
+                    select(JobRow)
+                    .where(
+                        or_(
+                            JobRow.status == "queued",
+                            (JobRow.status == "running") & (JobRow.lease_expires_at < now),
+                        )
+                    )
+                    .order_by(case((JobRow.kind == "regenerate", 0), else_=1), JobRow.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if row is None:
+                    return None
+                if row.status == "running" and row.attempts >= row.max_attempts:
+                    row.status = "failed"
+                    row.last_error = (
+                        f"lease held by {row.lease_owner} expired {row.attempts} times; "
+                        "the worker probably crashed on this job"
+                    )
+                    row.lease_owner = None
+                    row.updated_at = now
+                    self._audit(session, worker_id, "job.failed", "job", row.id, {})
+                    continue
+                row.status = "running"
+                row.lease_owner = worker_id
+                row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+                row.attempts += 1
+                row.updated_at = now
+                session.flush()
+                return job_record(row)
+
+    def _leased(self, session: Session, job_id: int, worker_id: str) -> JobRow:
+        row = session.scalars(select(JobRow).where(JobRow.id == job_id).with_for_update()).first()
+        if row is None:
+            raise NotFoundError(f"Job {job_id} does not exist.")
+        if row.status != "running" or row.lease_owner != worker_id:
+            raise ConflictError(
+                f"Job {job_id} is no longer leased to {worker_id} (status {row.status}, "
+                f"lease owner {row.lease_owner or 'none'}); the result was discarded",
+                hint="another worker has taken it over; nothing to do",
+            )
+        return row
 
     def complete_job(self, job_id: int, worker_id: str, draft: Draft) -> int:
-        """Store the job's draft and mark it done; idempotent; refused if the lease was lost."""
-        raise NotImplementedError
+        """Store the job's draft and mark the job done; returns the draft id.
+
+        Idempotent: a job that already has a draft returns that id and writes nothing. A worker
+        that lost its lease (another worker reclaimed the job) gets ConflictError."""
+        with self.transaction() as session:
+            existing = session.scalars(select(DraftRow.id).where(DraftRow.job_id == job_id)).first()
+            if existing is not None:
+                return int(existing)
+            job = self._leased(session, job_id, worker_id)
+            existing = session.scalars(select(DraftRow.id).where(DraftRow.job_id == job_id)).first()
+            if existing is not None:  # completed while we waited for the row lock
+                return int(existing)
+            now = utcnow()
+            status = "pending"
+            superseded: DraftRow | None = None
+            if job.kind == "regenerate" and job.draft_id is not None:
+                superseded = session.get(DraftRow, job.draft_id)
+                if superseded is not None and superseded.status != "pending":
+                    status = "superseded"  # the original was decided meanwhile; keep it on record
+            row = DraftRow(
+                post_id=job.post_id,
+                job_id=job.id,
+                status=status,
+                moment=draft.moment.type.value,
+                urgency=draft.moment.urgency.value,
+                urgency_rank=urgency_rank(draft.moment.urgency.value),
+                text=draft.text,
+                payload=draft.model_dump(mode="json"),
+                version=1,
+                row_version=1,
+                supersedes_id=job.draft_id if job.kind == "regenerate" else None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            source = "regenerate" if job.kind == "regenerate" else "model"
+            session.add(
+                DraftVersionRow(
+                    draft_id=row.id, version=1, text=draft.text, source=source, created_at=now
+                )
+            )
+            if superseded is not None and superseded.status == "pending":
+                superseded.status = "superseded"
+                superseded.row_version += 1
+                superseded.updated_at = now
+                self._audit(
+                    session, worker_id, "draft.superseded", "draft", superseded.id, {"by": row.id}
+                )
+            job.status = "done"
+            job.lease_expires_at = None
+            job.updated_at = now
+            self._audit(
+                session,
+                worker_id,
+                "draft.created",
+                "draft",
+                row.id,
+                {"job": job.id, "kind": job.kind, "status": status, "model": draft.model.name},
+            )
+            return row.id
 
     def finish_job(self, job_id: int, worker_id: str) -> None:
         """Mark a job that produces no draft (kind "learn") done."""
-        raise NotImplementedError
+        with self.transaction() as session:
+            job = session.get(JobRow, job_id)
+            if job is not None and job.status == "done":
+                return
+            job = self._leased(session, job_id, worker_id)
+            job.status = "done"
+            job.lease_expires_at = None
+            job.updated_at = utcnow()
 
     def fail_job(self, job_id: int, worker_id: str, error: str, *, retry: bool) -> None:
-        """Record an error; requeue while attempts remain and `retry`, else mark failed."""
-        raise NotImplementedError
+        """Record an error; requeue while attempts remain and `retry`, else mark it failed."""
+        with self.transaction() as session:
+            job = self._leased(session, job_id, worker_id)
+            job.last_error = error[:4000]
+            job.lease_owner = None
+            job.lease_expires_at = None
+            job.updated_at = utcnow()
+            if retry and job.attempts < job.max_attempts:
+                job.status = "queued"
+            else:
+                job.status = "failed"
+                self._audit(session, worker_id, "job.failed", "job", job.id, {"error": error[:500]})
 
     def get_job(self, job_id: int) -> JobRecord:
-        raise NotImplementedError
+        with self.reading() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFoundError(f"Job {job_id} does not exist.")
+            draft_id = session.scalars(select(DraftRow.id).where(DraftRow.job_id == job_id)).first()
+            return job_record(row, draft_id)
 
     def list_jobs(self, *, status: str | None = None, limit: int = 100) -> list[JobRecord]:
-        raise NotImplementedError
+        with self.reading() as session:
+            query = select(JobRow, DraftRow.id).outerjoin(DraftRow, DraftRow.job_id == JobRow.id)
+            if status:
+                query = query.where(JobRow.status == status)
+            rows = session.execute(query.order_by(JobRow.id.desc()).limit(limit)).all()
+            return [job_record(job, draft_id) for job, draft_id in rows]
 
-    def get_post(self, post_id: int) -> PostRecord:
-        raise NotImplementedError
+    def job_counts(self) -> dict[str, int]:
+        """Jobs per status (for health pages and benchmarks)."""
+        with self.reading() as session:
+            rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
+            return {status: int(count) for status, count in rows}
+
+    # Drafts --------------------------------------------------------------------------------
+    def _queue_query(
+        self,
+        status: str,
+        moment: str | None,
+        urgency: str | None,
+        community_id: str | None,
+        max_age_hours: float | None,
+    ) -> Any:
+        query = (
+            select(DraftRow, PostRow, MemberRow)
+            .join(PostRow, PostRow.id == DraftRow.post_id)
+            .outerjoin(MemberRow, MemberRow.id == PostRow.member_id)
+            .where(DraftRow.status == status)
+        )
+        if moment:
+            query = query.where(DraftRow.moment == moment)
+        if urgency:
+            query = query.where(DraftRow.urgency == urgency)
+        if community_id:
+            query = query.where(PostRow.community_id == community_id)
+        if max_age_hours is not None:
+            query = query.where(DraftRow.created_at >= utcnow() - timedelta(hours=max_age_hours))
+        return query
 
     def list_queue(
         self,
@@ -83,30 +660,222 @@ class Store:
         offset: int = 0,
     ) -> list[DraftSummary]:
         """Drafts by urgency (critical first), then oldest first."""
-        raise NotImplementedError
+        query = self._queue_query(status, moment, urgency, community_id, max_age_hours)
+        query = (
+            query.order_by(DraftRow.urgency_rank.desc(), DraftRow.created_at, DraftRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        now = utcnow()
+        out: list[DraftSummary] = []
+        with self.reading() as session:
+            for draft, post, member in session.execute(query).all():
+                tone = (draft.payload or {}).get("tone") or {}
+                flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
+                out.append(
+                    DraftSummary(
+                        id=draft.id,
+                        post_id=post.id,
+                        status=draft.status,
+                        moment=draft.moment,
+                        urgency=draft.urgency,
+                        text=draft.text,
+                        version=draft.version,
+                        title=post.title,
+                        excerpt=post.text[:200],
+                        member_handle=member.handle if member else None,
+                        member_name=member.name if member else None,
+                        community_id=post.community_id,
+                        forum=post.forum or None,
+                        flagged=bool(flags),
+                        flags=flags,
+                        tone_overall=float(tone.get("overall") or 0.0),
+                        created_at=draft.created_at,
+                        age_hours=round((now - draft.created_at).total_seconds() / 3600, 2),
+                    )
+                )
+        return out
 
-    def queue_counts(self, *, status: str = "pending", community_id: str | None = None) -> QueueCounts:
-        raise NotImplementedError
+    def queue_counts(
+        self, *, status: str = "pending", community_id: str | None = None
+    ) -> QueueCounts:
+        """How many drafts have this status, in total, per moment and per urgency."""
+        with self.reading() as session:
+            base = select(DraftRow.moment, DraftRow.urgency, func.count()).join(
+                PostRow, PostRow.id == DraftRow.post_id
+            )
+            base = base.where(DraftRow.status == status)
+            if community_id:
+                base = base.where(PostRow.community_id == community_id)
+            rows = session.execute(base.group_by(DraftRow.moment, DraftRow.urgency)).all()
+        by_moment: dict[str, int] = {}
+        by_urgency: dict[str, int] = {}
+        for moment, urgency, count in rows:
+            by_moment[moment] = by_moment.get(moment, 0) + int(count)
+            by_urgency[urgency] = by_urgency.get(urgency, 0) + int(count)
+        return QueueCounts(
+            status=status,
+            total=sum(by_moment.values()),
+            by_moment=by_moment,
+            by_urgency=by_urgency,
+        )
+
+    def draft_record(self, session: Session, row: DraftRow) -> DraftRecord:
+        """Build the full record of a draft inside an open session."""
+        post = session.get(PostRow, row.post_id)
+        assert post is not None
+        member = session.get(MemberRow, post.member_id) if post.member_id else None
+        versions = session.scalars(
+            select(DraftVersionRow)
+            .where(DraftVersionRow.draft_id == row.id)
+            .order_by(DraftVersionRow.version)
+        ).all()
+        reviews = session.scalars(
+            select(ReviewRow).where(ReviewRow.draft_id == row.id).order_by(ReviewRow.id)
+        ).all()
+        publication = session.scalars(
+            select(PublicationRow).where(PublicationRow.draft_id == row.id)
+        ).first()
+        superseded_by = session.scalars(
+            select(DraftRow.id).where(DraftRow.supersedes_id == row.id).order_by(DraftRow.id)
+        ).first()
+        return DraftRecord(
+            id=row.id,
+            post_id=row.post_id,
+            job_id=row.job_id,
+            status=row.status,  # type: ignore[arg-type]
+            moment=row.moment,
+            urgency=row.urgency,
+            text=row.text,
+            version=row.version,
+            row_version=row.row_version,
+            draft=Draft.model_validate(row.payload),
+            reviewer=row.reviewer,
+            approved_at=row.approved_at,
+            supersedes_id=row.supersedes_id,
+            superseded_by_id=superseded_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            post=post_record(post, member),
+            versions=[
+                DraftVersionRecord(
+                    version=v.version,
+                    text=v.text,
+                    source=v.source,  # type: ignore[arg-type]
+                    author=v.author,
+                    created_at=v.created_at,
+                )
+                for v in versions
+            ],
+            reviews=[
+                ReviewRecord(
+                    id=r.id,
+                    draft_id=r.draft_id,
+                    action=r.action,  # type: ignore[arg-type]
+                    reviewer=r.reviewer,
+                    reason=r.reason,
+                    instruction=r.instruction,
+                    diff=r.diff,
+                    edit_ratio=r.edit_ratio,
+                    created_at=r.created_at,
+                )
+                for r in reviews
+            ],
+            publication=publication_record(publication) if publication else None,
+        )
 
     def get_draft(self, draft_id: int) -> DraftRecord:
-        raise NotImplementedError
+        """A draft with its post, member, full Draft JSON, versions, reviews and publication."""
+        with self.reading() as session:
+            row = session.get(DraftRow, draft_id)
+            if row is None:
+                raise NotFoundError(f"Draft {draft_id} does not exist.")
+            return self.draft_record(session, row)
 
     def draft_for_job(self, job_id: int) -> int | None:
-        raise NotImplementedError
+        with self.reading() as session:
+            found = session.scalars(select(DraftRow.id).where(DraftRow.job_id == job_id)).first()
+            return int(found) if found is not None else None
 
+    def draft_counts(self) -> dict[str, int]:
+        """Drafts per status."""
+        with self.reading() as session:
+            rows = session.execute(select(DraftRow.status, func.count()).group_by(DraftRow.status))
+            return {status: int(count) for status, count in rows}
+
+    # API keys ------------------------------------------------------------------------------
     def create_api_key(self, role: Role, name: str) -> tuple[ApiKeyRecord, str]:
         """Create a key; the plaintext is returned once and only its sha256 is stored."""
-        raise NotImplementedError
+        if role not in ROLES:
+            raise InputError(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+        plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.transaction() as session:
+            row = ApiKeyRow(
+                name=name or role,
+                role=role,
+                prefix=plaintext[:10],
+                key_hash=hash_key(plaintext),
+                created_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            self._audit(session, "cli", "api_key.created", "api_key", row.id, {"role": role})
+            return api_key_record(row), plaintext
 
     def verify_api_key(self, plaintext: str) -> ApiKeyRecord | None:
-        """The active key with this plaintext (and touch last_used_at), or None."""
-        raise NotImplementedError
+        """The active key with this plaintext (touching last_used_at), or None."""
+        if not plaintext or not plaintext.startswith(KEY_PREFIX):
+            return None
+        digest = hash_key(plaintext)
+        with self.reading() as session:
+            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
+            if row is None or row.revoked_at is not None:
+                return None
+            record = api_key_record(row)
+        now = utcnow()
+        if record.last_used_at is None or now - record.last_used_at > timedelta(seconds=60):
+            with self.transaction() as session:
+                touched = session.get(ApiKeyRow, record.id)
+                if touched is not None:
+                    touched.last_used_at = now
+            record = record.model_copy(update={"last_used_at": now})
+        return record
 
     def list_api_keys(self) -> list[ApiKeyRecord]:
-        raise NotImplementedError
+        with self.reading() as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all()
+            return [api_key_record(r) for r in rows]
 
     def revoke_api_key(self, key_id: int) -> ApiKeyRecord:
-        raise NotImplementedError
+        with self.transaction() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFoundError(f"API key {key_id} does not exist; see `moments keys list`.")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+                self._audit(session, "cli", "api_key.revoked", "api_key", row.id, {})
+            return api_key_record(row)
+
+    # Audit ---------------------------------------------------------------------------------
+    def _audit(
+        self,
+        session: Session,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str | int | None,
+        detail: dict[str, Any] | None,
+    ) -> None:
+        session.add(
+            AuditRow(
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id),
+                detail=detail or {},
+                at=utcnow(),
+            )
+        )
 
     def audit(
         self,
@@ -116,41 +885,158 @@ class Store:
         entity_id: str | int | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        raise NotImplementedError
+        """Append to the audit log (its own transaction)."""
+        with self.transaction() as session:
+            self._audit(session, actor, action, entity, entity_id, detail)
 
     def list_audit(
         self, *, entity: str | None = None, entity_id: str | int | None = None, limit: int = 100
     ) -> list[AuditRecord]:
-        raise NotImplementedError
+        """Newest first."""
+        with self.reading() as session:
+            query = select(AuditRow)
+            if entity:
+                query = query.where(AuditRow.entity == entity)
+            if entity_id is not None:
+                query = query.where(AuditRow.entity_id == str(entity_id))
+            rows = session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)).all()
+            return [
+                AuditRecord(
+                    id=r.id,
+                    actor=r.actor,
+                    action=r.action,
+                    entity=r.entity,
+                    entity_id=r.entity_id,
+                    detail=dict(r.detail or {}),
+                    at=r.at,
+                )
+                for r in rows
+            ]
 
+    # Crisis statements ---------------------------------------------------------------------
     def save_statements(
         self, incident_id: str, statements: StatementSet, facts: IncidentFacts
     ) -> list[StatementRecord]:
-        raise NotImplementedError
+        """Store one pending statement per channel of the set."""
+        now = utcnow()
+        with self.transaction() as session:
+            rows: list[StatementRow] = []
+            for channel, statement in statements.statements.items():
+                row = StatementRow(
+                    incident_id=incident_id,
+                    stage=statement.stage or statements.stage,
+                    channel=channel,
+                    text=statement.text,
+                    violations=[v.model_dump(mode="json") for v in statement.violations],
+                    facts=facts.model_dump(mode="json"),
+                    payload=statement.model_dump(mode="json"),
+                    status="pending",
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                rows.append(row)
+            session.flush()
+            self._audit(
+                session,
+                "crisis",
+                "statements.saved",
+                "incident",
+                incident_id,
+                {"ids": [r.id for r in rows], "stage": statements.stage},
+            )
+            return [statement_record(r) for r in rows]
 
     def list_statements(
         self, *, incident_id: str | None = None, status: str | None = None
     ) -> list[StatementRecord]:
-        raise NotImplementedError
+        with self.reading() as session:
+            query = select(StatementRow)
+            if incident_id:
+                query = query.where(StatementRow.incident_id == incident_id)
+            if status:
+                query = query.where(StatementRow.status == status)
+            rows = session.scalars(query.order_by(StatementRow.id)).all()
+            return [statement_record(r) for r in rows]
 
     def get_statement(self, statement_id: int) -> StatementRecord:
-        raise NotImplementedError
+        with self.reading() as session:
+            row = session.get(StatementRow, statement_id)
+            if row is None:
+                raise NotFoundError(f"Statement {statement_id} does not exist.")
+            return statement_record(row)
+
+    def _decide_statement(
+        self,
+        statement_id: int,
+        reviewer: str,
+        status: str,
+        *,
+        text_: str | None = None,
+        reason: str | None = None,
+    ) -> StatementRecord:
+        with self.transaction() as session:
+            row = session.scalars(
+                select(StatementRow).where(StatementRow.id == statement_id).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFoundError(f"Statement {statement_id} does not exist.")
+            if row.status != "pending":
+                raise ConflictError(
+                    f"Statement {statement_id} was already {row.status} by {row.reviewer}; "
+                    "only pending statements can be approved or rejected"
+                )
+            if text_ is not None and text_.strip():
+                row.text = text_
+            row.status = status
+            row.reviewer = reviewer
+            row.reason = reason
+            row.updated_at = utcnow()
+            self._audit(
+                session,
+                reviewer,
+                f"statement.{status}",
+                "statement",
+                row.id,
+                {"reason": reason} if reason else {},
+            )
+            return statement_record(row)
 
     def approve_statement(
         self, statement_id: int, reviewer: str, *, text: str | None = None
     ) -> StatementRecord:
-        raise NotImplementedError
+        return self._decide_statement(statement_id, reviewer, "approved", text_=text)
 
     def reject_statement(self, statement_id: int, reviewer: str, reason: str) -> StatementRecord:
-        raise NotImplementedError
+        if not reason or not reason.strip():
+            raise InputError("A reason is required to reject a statement.")
+        return self._decide_statement(statement_id, reviewer, "rejected", reason=reason)
 
+    # Lifecycle -----------------------------------------------------------------------------
     def health(self) -> bool:
-        raise NotImplementedError
+        """True when the database answers SELECT 1."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(text("SELECT 1")).scalar() == 1
+        except SQLAlchemyError:
+            return False
 
     def close(self) -> None:
-        raise NotImplementedError
+        self.engine.dispose()
 
 
 def open_store(settings_or_url: Settings | str | None = None) -> Store:
-    """Open (and migrate to head) the database from settings, a URL, or `get_settings()`."""
-    raise NotImplementedError
+    """Open the database from settings, a URL, or `get_settings()`, migrated to head."""
+    if settings_or_url is None:
+        url = get_settings().resolved_database_url
+    elif isinstance(settings_or_url, Settings):
+        url = settings_or_url.resolved_database_url
+    else:
+        url = settings_or_url
+    engine = build_engine(url)
+    migrate(engine)
+    return Store(engine)
+
+
+def utc_age_hours(at: datetime) -> float:
+    return (utcnow() - at).total_seconds() / 3600

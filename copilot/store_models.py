@@ -113,7 +113,7 @@ class JobRow(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     instruction: Mapped[str | None] = mapped_column(Text)
-    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", use_alter=True))
+    draft_id: Mapped[int | None] = mapped_column(Integer)  # no FK: drafts reference jobs
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
