@@ -1,0 +1,1 @@
+"""Tone evals: labelled replies, scorer validation, scoring files (`moments eval score`)."""
