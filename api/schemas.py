@@ -1,0 +1,329 @@
+"""Wire schemas: what the API accepts (`*Create`, `*Update`, requests) and returns (`*Public`).
+
+Public schemas extend the store's records (`copilot.store_records`) and the shared types
+(`copilot.types`) rather than copying them, so the wire and the core cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from copilot.store_records import (
+    ApiKeyRecord,
+    AuditRecord,
+    DraftRecord,
+    DraftSummary,
+    PublicationRecord,
+    QueueCounts,
+    Role,
+    StatementRecord,
+)
+from copilot.types import (
+    IncidentFacts,
+    MomentType,
+    Post,
+    Snippet,
+    ToneCard,
+)
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Errors --------------------------------------------------------------------------------------
+
+
+class FieldError(_Wire):
+    field: str = Field(description="Dotted path of the field at fault, e.g. `member.joined_at`.")
+    message: str
+
+
+class ErrorDetail(_Wire):
+    code: str = Field(description="Stable machine code: not_found, conflict, forbidden, ...")
+    message: str = Field(description="What went wrong, for humans.")
+    hint: str | None = Field(default=None, description="What to do next.")
+    fields: list[FieldError] | None = None
+
+
+class ErrorResponse(_Wire):
+    error: ErrorDetail
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the error statuses a route can answer."""
+    descriptions = {
+        400: "Bad input or malformed JSON",
+        401: "Missing or invalid API key (or webhook signature)",
+        403: "The key's role may not do this",
+        404: "Not found",
+        409: "Conflict: the record changed or the transition is not allowed",
+        413: "Body larger than MOMENTS_MAX_BODY_BYTES",
+        422: "Validation error naming each field at fault",
+        429: "Rate limit exceeded; see Retry-After",
+        502: "The forum or the model answered with an error",
+        503: "A dependency (database, index, model) is unavailable",
+        500: "Server misconfigured (the message names the setting)",
+        504: "An outbound call timed out",
+    }
+    return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
+
+
+AUTH_ERRORS = errors(401, 403, 422, 429)
+
+
+# Health --------------------------------------------------------------------------------------
+
+
+class HealthPublic(_Wire):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class ReadyCheck(_Wire):
+    name: str
+    ok: bool
+    detail: str
+
+
+class ReadyPublic(_Wire):
+    ready: bool
+    checks: list[ReadyCheck]
+
+
+class RouteMetrics(_Wire):
+    count: int
+    errors: int
+    statuses: dict[str, int]
+    mean_ms: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+class MetricsPublic(_Wire):
+    uptime_seconds: float
+    jobs: dict[str, int] = Field(description="Jobs by status.")
+    drafts: dict[str, int] = Field(description="Drafts by status.")
+    publications: dict[str, int] = Field(description="Publications by status.")
+    requests: dict[str, RouteMetrics] = Field(description="Per route template, this process.")
+
+
+# Posts and jobs ------------------------------------------------------------------------------
+
+
+class PostCreate(Post):
+    """A member's post as a forum plugin submits it (the shared `Post`, plus its revision)."""
+
+    revision: int = Field(
+        default=1, ge=1, description="The forum's edit version; a redelivery repeats it."
+    )
+
+
+class JobPublic(_Wire):
+    id: int
+    post_id: int
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    attempts: int
+    max_attempts: int
+    last_error: str | None = None
+    draft_id: int | None = Field(default=None, description="The draft it produced, once done.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PostSubmitted(_Wire):
+    post_id: int
+    job_id: int | None
+    duplicate: bool = Field(description="True when this post (and revision) was already received.")
+    job: JobPublic | None = None
+    draft: DraftPublic | None = Field(
+        default=None, description="With `?wait=`, the draft if it was ready in time."
+    )
+
+
+# Drafts and review ---------------------------------------------------------------------------
+
+
+class DraftSummaryPublic(DraftSummary):
+    """One row of the review queue."""
+
+
+class DraftPage(_Wire):
+    items: list[DraftSummaryPublic]
+    limit: int
+    offset: int
+
+
+class QueueCountsPublic(QueueCounts):
+    """Drafts of a status, in total and per moment and urgency."""
+
+
+class PublicationPublic(PublicationRecord):
+    """One attempt-tracked publication of an approved draft to the forum."""
+
+
+class AuditPublic(AuditRecord):
+    """One audit-log entry."""
+
+
+class DraftPublic(DraftRecord):
+    """A draft with everything a reviewer needs: the post and member, the text and its
+    versions, variants, citations, tone card, warnings, the exact prompt and model, the
+    reviews, the publication and the audit trail."""
+
+    audit: list[AuditPublic] = Field(default_factory=list)
+
+
+class DraftApprove(_Wire):
+    text: str | None = Field(
+        default=None, min_length=1, description="Edited text to approve instead of the draft's."
+    )
+    expected_version: int | None = Field(
+        default=None,
+        description="The draft's `row_version` you reviewed; 409 if it changed since.",
+    )
+
+
+class DraftEdit(_Wire):
+    text: str = Field(min_length=1)
+    expected_version: int | None = None
+
+
+class DraftReject(_Wire):
+    reason: str = Field(min_length=1, description="Why; kept in the audit log.")
+    expected_version: int | None = None
+
+
+class DraftRegenerate(_Wire):
+    instruction: str | None = Field(
+        default=None, max_length=500, description='e.g. "warmer", "mention the workaround"'
+    )
+    expected_version: int | None = None
+
+
+class RegenerateQueued(_Wire):
+    draft_id: int
+    job_id: int
+
+
+# Crisis --------------------------------------------------------------------------------------
+
+
+class IncidentCreate(_Wire):
+    incident_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Chosen if omitted."
+    )
+    facts: IncidentFacts
+
+
+class IncidentUpdate(_Wire):
+    stage: Literal["update", "resolved"]
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Facts that changed: scalars replace, lists (known, progress, ...) extend.",
+    )
+
+
+class StatementPublic(StatementRecord):
+    """One channel's statement and its fact-lock violations."""
+
+
+class IncidentPublic(_Wire):
+    id: str
+    stage: str
+    facts: IncidentFacts | None
+    statements: list[StatementPublic]
+
+
+class StatementApprove(_Wire):
+    text: str | None = Field(default=None, min_length=1)
+
+
+class StatementReject(_Wire):
+    reason: str = Field(min_length=1)
+
+
+# Knowledge -----------------------------------------------------------------------------------
+
+
+class SnippetPublic(Snippet):
+    """A ranked chunk from the knowledge index."""
+
+
+class SearchResults(_Wire):
+    query: str
+    results: list[SnippetPublic]
+
+
+class SourcesPublic(_Wire):
+    sources: list[dict[str, Any]]
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+
+class IndexReportPublic(_Wire):
+    report: dict[str, Any] = Field(description="The index report: files, chunks, problems.")
+    problems: list[str] = Field(default_factory=list)
+
+
+class SourceDeleted(_Wire):
+    source: str
+    deleted: int
+
+
+# Tone and moments ----------------------------------------------------------------------------
+
+
+class ToneRequest(_Wire):
+    text: str = Field(min_length=1, description="The reply to score.")
+    post: str | None = Field(default=None, description="The member's post it answers.")
+    member_name: str | None = None
+    moment: MomentType | None = None
+
+
+class ToneCardPublic(ToneCard):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+class MomentRequest(Post):
+    """The post to classify (the shared `Post`)."""
+
+
+# Keys ----------------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(_Wire):
+    role: Role
+    name: str = Field(min_length=1, max_length=100, description="Who or what holds the key.")
+
+
+class ApiKeyPublic(ApiKeyRecord):
+    """An API key as listed: never the key itself, only its prefix."""
+
+
+class ApiKeyCreated(_Wire):
+    key: ApiKeyPublic
+    plaintext: str = Field(description="The key. Shown once: store it now.")
+
+
+# Discourse -----------------------------------------------------------------------------------
+
+
+class WebhookReceipt(_Wire):
+    ok: bool = True
+    event: str
+    outcome: Literal["queued", "duplicate", "stored", "ignored", "pong"]
+    reason: str | None = None
+    post_id: int | None = None
+    job_id: int | None = None
+    duplicate: bool | None = None
+
+
+PostSubmitted.model_rebuild()
