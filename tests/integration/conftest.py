@@ -1,0 +1,127 @@
+"""Integration fixtures: real models, real servers. Each area keeps its fixtures in a marked section.
+
+Every test here is auto-marked `integration` (tests/conftest.py), so real model calls are allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from copilot.llm.local import LlamaCppChatModel
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# =============================================================================================
+# LLM and bundled models (owner: LLM layer). Get the real model from here:
+#   bundled_model_path  -> Path of the assembled, sha256-verified 1.5B GGUF (shared cache)
+#   local_chat_model    -> one LlamaCppChatModel on it (loaded lazily, shared by the session)
+#   llama_server_url    -> base URL (".../v1") of a real `python -m llama_cpp.server` on it
+# The GGUF is assembled once into $MOMENTS_TEST_CACHE (default: <repo>/.moments-test-cache,
+# git-ignored by its own .gitignore) and reused across runs while its marker matches.
+# =============================================================================================
+
+BUNDLED_MODEL_NAME = "qwen2.5-coder-1.5b"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def test_cache_dir() -> Path:
+    """A data directory shared by test runs for expensive artefacts (the assembled GGUF)."""
+    path = Path(os.environ.get("MOMENTS_TEST_CACHE") or REPO_ROOT / ".moments-test-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def bundled_model_path(test_cache_dir: Path) -> Path:
+    """The real bundled 1.5B GGUF, assembled from its chunk packages and verified (once)."""
+    from copilot.models import ensure_bundled_model
+    from copilot.settings import load_settings
+
+    settings = load_settings(data_dir=test_cache_dir, llm_provider="local")
+    return ensure_bundled_model(settings, progress=False, name=BUNDLED_MODEL_NAME)
+
+
+@pytest.fixture(scope="session")
+def local_chat_model(bundled_model_path: Path) -> LlamaCppChatModel:
+    """The real local chat model (n_ctx 4096, all cores). Loaded on first use, then shared."""
+    return LlamaCppChatModel(
+        bundled_model_path,
+        n_ctx=4096,
+        n_threads=os.cpu_count() or 1,
+        name=BUNDLED_MODEL_NAME,
+    )
+
+
+@pytest.fixture(scope="session")
+def llama_server_url(
+    bundled_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real OpenAI-compatible server (`python -m llama_cpp.server`) on the bundled model."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(bundled_model_path),
+        "--model_alias",
+        BUNDLED_MODEL_NAME,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        str(os.cpu_count() or 1),
+    ]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"llama_cpp.server exited with {process.returncode}:\n"
+                        + log.read_text(errors="replace")[-2000:]
+                    )
+                try:
+                    if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not answer /v1/models within 180 s")
+                time.sleep(0.5)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+# ============================== end of the LLM section =======================================
