@@ -185,7 +185,7 @@ class DraftApprove(_Wire):
     )
     expected_version: int | None = Field(
         default=None,
-        description="The draft's `row_version` you reviewed; 409 if it changed since.",
+        description="The draft's text `version` you reviewed; 409 if it changed since.",
     )
 
 

@@ -43,7 +43,7 @@ from copilot.types import Draft, DraftOptions, MomentType, Post, Urgency
 router = APIRouter(tags=["drafts"])
 
 DraftStatusFilter = Literal["pending", "approved", "rejected", "superseded", "published"]
-PUBLISH_TIMEOUT_SECONDS = 30.0
+PUBLISH_TIMEOUT_SECONDS = 60.0  # the publisher retries 429/5xx with backoff inside this
 PLUGIN_SCAN_LIMIT = 2000
 
 
