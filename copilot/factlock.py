@@ -142,7 +142,7 @@ _MONTH_RE = "|".join([*_MONTHS, *_MONTH_ABBR])
 _DATE_PATTERNS = (
     re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b"),
     re.compile(
-        r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>" + _MONTH_RE + r")\b\.?",
+        r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>" + _MONTH_RE + r")\b",
         re.IGNORECASE,
     ),
     re.compile(
@@ -519,7 +519,7 @@ def check_fact_lock(
         {value for value, _ in known.numbers}
         | {value for value, _ in known.percents}
         | {key[0] for key, _ in known.durations if key[0] is not None}
-        | {float(n) for n in re.findall(r"\d+", known_text)}
+        | {float(day) for (_, day), _ in known.dates}
     )
     for value, span in claims.percents:
         if value not in known_numbers:

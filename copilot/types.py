@@ -242,7 +242,7 @@ class IncidentFacts(_Model):
     unknown: list[str] = Field(default_factory=list)
     actions_taken: list[str] = Field(default_factory=list)
     workaround: str | None = None
-    next_update_at: str
+    next_update_at: str | None = None  # required for the initial and update stages (copilot.crisis)
     contact: str | None = None
     products: list[str] = Field(default_factory=list)
     commitments: list[str] = Field(default_factory=list)  # promises the team has approved
