@@ -1,0 +1,154 @@
+"""Moments classifier quality: per-class precision/recall/F1, macro-F1, confusion, posts/s.
+
+    .venv/bin/python benchmarks/moments_f1.py            # rules on dev and test splits
+    .venv/bin/python benchmarks/moments_f1.py --quick    # test split only, fewer timing rounds
+    .venv/bin/python benchmarks/moments_f1.py --llm      # + the bundled LLM on the test split
+
+The labelled set is evals/data/moments_labelled.jsonl; the split is fixed by a hash of each id
+(60% dev, 40% test). Tune cues on dev only; report test. Throughput is shown as a ratio against
+the raw VADER scorer the classifier also runs (the engine underneath).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from copilot.moments import classify_post, classify_post_llm, member_sentiment  # noqa: E402
+from copilot.types import Moment, MomentType, Post  # noqa: E402
+
+DATA = REPO / "evals" / "data" / "moments_labelled.jsonl"
+LABELS = [kind.value for kind in MomentType]
+
+
+def split_of(item_id: str) -> str:
+    """'dev' for ~60% of ids, 'test' for the rest; stable across runs and machines."""
+    return "dev" if hashlib.sha256(item_id.encode()).digest()[0] < 154 else "test"
+
+
+def load(path: Path = DATA) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def to_post(item: dict[str, Any]) -> Post:
+    return Post(
+        text=item["text"],
+        title=item.get("title"),
+        member=item.get("member", {}),
+        thread=item.get("thread", []),
+        created_at=item.get("created_at"),
+    )
+
+
+def report(name: str, gold: list[str], pred: list[str]) -> float:
+    print(f"\n== {name}: {len(gold)} posts ==")
+    print(f"{'class':<15}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>5}")
+    f1s = []
+    for label in LABELS:
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        fp = sum(p == label and g != label for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        if tp + fn:
+            f1s.append(f1)
+        print(f"{label:<15}{prec:7.2f}{rec:7.2f}{f1:7.2f}{tp + fn:5d}")
+    macro = sum(f1s) / len(f1s) if f1s else 0.0
+    accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / max(1, len(gold))
+    print(f"macro-F1 {macro:.3f}   accuracy {accuracy:.3f}")
+    short = [label[:5] for label in LABELS]
+    print("confusion (rows gold, columns predicted):")
+    print(" " * 15 + "".join(f"{s:>6}" for s in short))
+    counts = Counter(zip(gold, pred, strict=True))
+    for label in LABELS:
+        print(f"{label:<15}" + "".join(f"{counts[(label, p)]:>6}" for p in LABELS))
+    return macro
+
+
+def urgency_accuracy(items: list[dict[str, Any]], moments: list[Moment]) -> float:
+    hits = sum(m.urgency.value == item["urgency"] for item, m in zip(items, moments, strict=True))
+    return hits / max(1, len(items))
+
+
+def throughput(posts: list[Post], rounds: int) -> None:
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for post in posts:
+            classify_post(post)
+    ours = rounds * len(posts) / (time.perf_counter() - started)
+    from copilot.moments import _compound
+
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for post in posts:
+            _compound(post.text)
+    raw = rounds * len(posts) / (time.perf_counter() - started)
+    print(
+        f"\nthroughput: {ours:,.0f} posts/s (rules); raw VADER {raw:,.0f} posts/s; "
+        f"ratio {ours / raw:.2f}x of raw VADER"
+    )
+
+
+def run_llm(items: list[dict[str, Any]]) -> None:
+    try:
+        from copilot.llm.factory import build_chat_model
+        from copilot.settings import get_settings
+    except ImportError as exc:
+        print(f"\n--llm skipped: {exc}")
+        return
+    model = build_chat_model(get_settings())
+    gold, pred, fallbacks = [], [], 0
+    started = time.perf_counter()
+    for item in items:
+        moment = classify_post_llm(to_post(item), model)
+        fallbacks += moment.method == "llm-fallback"
+        gold.append(item["label"])
+        pred.append(moment.type.value)
+    seconds = time.perf_counter() - started
+    report(f"LLM ({model.name}) on test", gold, pred)
+    print(f"fallbacks to rules: {fallbacks}/{len(items)}; {seconds / max(1, len(items)):.1f} s/post")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="test split only, 1 timing round")
+    parser.add_argument("--llm", action="store_true", help="also run the bundled LLM on test")
+    parser.add_argument("--errors", action="store_true", help="print misclassified dev posts")
+    parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    parser.add_argument("--llm-limit", type=int, default=0, help="at most N test posts for --llm")
+    args = parser.parse_args()
+
+    items = load()
+    splits = {"dev": [i for i in items if split_of(i["id"]) == "dev"]}
+    splits["test"] = [i for i in items if split_of(i["id"]) == "test"]
+    names = ("dev", "test") if args.split == "both" else (args.split,)
+    for name in ("test",) if args.quick else names:
+        chosen = splits[name]
+        moments = [classify_post(to_post(item)) for item in chosen]
+        report(f"rules on {name}", [i["label"] for i in chosen], [m.type.value for m in moments])
+        print(f"urgency accuracy {urgency_accuracy(chosen, moments):.3f}")
+        if args.errors and name == "dev":
+            for item, moment in zip(chosen, moments, strict=True):
+                if moment.type.value != item["label"]:
+                    print(f"  {item['id']} gold={item['label']} got={moment.type.value} "
+                          f"{item['text'][:70]!r} {moment.evidence[:4]}")
+    sentiment_checks = ["not working", "still broken", "thanks but it still fails"]
+    print("\nsentiment spot checks:", [member_sentiment(t)[1] for t in sentiment_checks])
+    throughput([to_post(i) for i in items], rounds=1 if args.quick else 5)
+    if args.llm:
+        test = splits["test"][: args.llm_limit] if args.llm_limit else splits["test"]
+        run_llm(test)
+
+
+if __name__ == "__main__":
+    main()
