@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from copilot.commands import crisis, drafting, evals, knowledge, models, server
+from copilot.commands import crisis, drafting, evals, knowledge, models, server, stack
 from copilot.errors import MomentsError
 
 app = typer.Typer(
@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (models, knowledge, drafting, crisis, evals, server):
+for area in (models, knowledge, drafting, crisis, evals, server, stack):
     area.register(app)
 
 
