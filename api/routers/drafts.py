@@ -35,7 +35,7 @@ from api.schemas import (
 )
 from api.visibility import visible_draft
 from copilot import review
-from copilot.errors import MomentsError
+from copilot.errors import MomentsError, PublishError
 from copilot.store import Store
 from copilot.store_records import DraftSummary
 from copilot.types import Draft, DraftOptions, MomentType, Post, Urgency
@@ -230,6 +230,8 @@ def get_publisher(request: Request) -> Any:
 @router.post(
     "/drafts/{draft_id}/publish",
     summary="Publish an approved draft to the forum (retries a failed publication)",
+    description="Publishes once: a published draft returns its publication without posting "
+    "again. A forum failure answers 502 and leaves the draft approved and retryable.",
     response_model=PublicationPublic,
     responses={**AUTH_ERRORS, **errors(404, 409, 502, 504)},
 )
@@ -245,6 +247,12 @@ async def publish_draft(
         timeout=PUBLISH_TIMEOUT_SECONDS,
         what="Publishing to the forum",
     )
+    if publication.status == "failed":
+        raise PublishError(
+            f"Publishing draft {draft_id} failed (attempt {publication.attempts}): "
+            f"{publication.last_error}",
+            hint="the draft stays approved; POST /publish again, or let `moments worker` retry",
+        )
     return PublicationPublic(**publication.model_dump())
 
 
