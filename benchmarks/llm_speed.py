@@ -118,7 +118,7 @@ def main() -> None:
         ours.append(adapter_run(model, max_tokens))
 
     def med(runs: list[Run], attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in runs)
+        return float(statistics.median(getattr(r, attr) for r in runs))
 
     print()
     print(f"{'':24}{'raw llama_cpp':>16}{'our adapter':>16}{'ratio':>10}")
