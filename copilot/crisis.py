@@ -369,7 +369,8 @@ def assemble(
         return _render(facts, channel, stage, framing, show, directory, signature)
     limit = CHANNEL_LIMITS[channel]
     fallback = fallback_framing(facts, channel, stage)
-    openings = [framing.opening, _first_sentence(framing.opening), fallback.opening]
+    tiny = "Sorry." if facts.members_harmed else ""
+    openings = [framing.opening, _first_sentence(framing.opening), fallback.opening, tiny]
     closing = _first_sentence(framing.closing) if channel == "social" else ""
     candidates: list[tuple[int, str]] = []
     for rank, opening in enumerate(dict.fromkeys(openings)):
@@ -436,8 +437,12 @@ def _framing_violations(
     violations: Sequence[Violation], baseline: Sequence[Violation]
 ) -> list[Violation]:
     """Violations the framing caused: those the fallback-framed statement does not have."""
-    known = {(v.code, v.span.lower()) for v in baseline}
-    return [v for v in violations if (v.code, v.span.lower()) not in known]
+
+    def key(v: Violation) -> tuple[str, str]:
+        return (v.code, "" if v.code == "too_long" else v.span.lower())
+
+    known = {key(v) for v in baseline}
+    return [v for v in violations if key(v) not in known]
 
 
 def draft_channel(

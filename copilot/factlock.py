@@ -560,7 +560,9 @@ def check_fact_lock(
     if len(text) > limit:
         found.append(
             _violation(
-                "too_long", f"{len(text)} characters; the {channel} limit is {limit}", text[-40:]
+                "too_long",
+                f"{len(text)} characters; the {channel} limit is {limit}",
+                text[limit : limit + 40],
             )
         )
     if channel == "email":

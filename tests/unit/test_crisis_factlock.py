@@ -114,7 +114,10 @@ def test_resolved_stage_needs_no_next_update_and_may_say_resolved() -> None:
 
 def test_root_cause_allows_causal_language_but_not_hedging() -> None:
     facts = FACTS.model_copy(update={"root_cause": "An expired certificate on the sync servers"})
-    assert codes(f"{BASE} The outage was caused by an expired certificate on the sync servers.", facts) == []
+    assert (
+        codes(f"{BASE} The outage was caused by an expired certificate on the sync servers.", facts)
+        == []
+    )
     assert "speculation" in codes(f"{BASE} It was probably an expired certificate.", facts)
 
 
@@ -132,7 +135,12 @@ def test_tense_drift_allowed_when_the_facts_report_it_done() -> None:
 
 def test_progressive_actions_are_found() -> None:
     facts = FACTS.model_copy(
-        update={"actions_taken": ["Engineers are rolling back the release", "Investigating the database"]}
+        update={
+            "actions_taken": [
+                "Engineers are rolling back the release",
+                "Investigating the database",
+            ]
+        }
     )
     assert ("rolling", "back") in progressive_actions(facts)
     assert ("investigating", None) in progressive_actions(facts)
