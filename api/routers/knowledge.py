@@ -54,8 +54,11 @@ def safe_name(filename: str | None) -> str:
 
 
 def _problems(report: dict[str, Any]) -> list[str]:
-    problems = report.get("problems") or report.get("errors") or []
-    return [p if isinstance(p, str) else str(p) for p in problems]
+    problems = report.get("problems") or []
+    return [
+        ": ".join(str(v) for v in p.values() if v) if isinstance(p, dict) else str(p)
+        for p in problems
+    ]
 
 
 @router.post(
