@@ -37,4 +37,5 @@ def build_chat_model(settings: Settings, *, progress: bool = True) -> ChatModel:
         n_ctx=settings.llm_context,
         n_threads=settings.llm_threads or os.cpu_count() or 1,
         name=name,
+        lock_timeout=settings.llm_timeout,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copilot.errors import LLMResponseError, ModelError
+from copilot.errors import LLMResponseError, LLMUnavailableError, ModelError
 from copilot.guard import ensure_real_models_allowed
 from copilot.types import ChatMessage, GenerationOptions
 
@@ -116,13 +116,15 @@ class LlamaCppChatModel:
         name: str | None = None,
         *,
         chat_format: str | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.name = name or self.path.stem
         self.chat_format = chat_format
-        self.last_usage = Usage()
+        self.lock_timeout = lock_timeout  # seconds to wait for a busy model; None: forever
+        self.last_usage = Usage()  # of the last call on this instance
 
     def __repr__(self) -> str:
         return f"LlamaCppChatModel(name={self.name!r}, path={str(self.path)!r}, n_ctx={self.n_ctx})"
@@ -145,34 +147,48 @@ class LlamaCppChatModel:
         )
         usage = Usage()
         self.last_usage = usage
-        with lock:
-            started = time.perf_counter()
+        waited = time.perf_counter()
+        if not lock.acquire(timeout=-1 if self.lock_timeout is None else self.lock_timeout):
+            raise LLMUnavailableError(
+                f"the local model {self.name} stayed busy with another generation for "
+                f"{time.perf_counter() - waited:.0f} s",
+                hint="drafts queue on one in-process model; raise MOMENTS_LLM_TIMEOUT, or serve "
+                "the model with an OpenAI-compatible server for parallel requests",
+            )
+        chunks: Any = None
+        started = time.perf_counter()
+        try:
+            chunks = llama.create_chat_completion(
+                messages=[m.model_dump() for m in messages],  # type: ignore[misc]
+                temperature=options.temperature,
+                top_p=options.top_p,
+                max_tokens=options.max_tokens,
+                seed=options.seed,
+                stop=list(options.stop) or None,
+                stream=True,
+            )
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                if choice.get("finish_reason"):
+                    usage.finish_reason = choice["finish_reason"]
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    if usage.first_token_seconds is None:
+                        usage.first_token_seconds = time.perf_counter() - started
+                    usage.completion_tokens += 1
+                    yield piece
+        except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window"
+            raise LLMResponseError(
+                f"the local model refused the request: {exc}",
+                hint="shorten the input or raise MOMENTS_LLM_CONTEXT",
+            ) from None
+        finally:
             try:
-                chunks: Any = llama.create_chat_completion(
-                    messages=[m.model_dump() for m in messages],  # type: ignore[misc]
-                    temperature=options.temperature,
-                    top_p=options.top_p,
-                    max_tokens=options.max_tokens,
-                    seed=options.seed,
-                    stop=list(options.stop) or None,
-                    stream=True,
-                )
-                for chunk in chunks:
-                    choice = chunk["choices"][0]
-                    if choice.get("finish_reason"):
-                        usage.finish_reason = choice["finish_reason"]
-                    piece = choice.get("delta", {}).get("content")
-                    if piece:
-                        if usage.first_token_seconds is None:
-                            usage.first_token_seconds = time.perf_counter() - started
-                        usage.completion_tokens += 1
-                        yield piece
-            except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window"
-                raise LLMResponseError(
-                    f"the local model refused the request: {exc}",
-                    hint="shorten the input or raise MOMENTS_LLM_CONTEXT",
-                ) from None
-            finally:
+                if chunks is not None and hasattr(chunks, "close"):
+                    chunks.close()  # a caller that stops early ends llama.cpp's loop now
                 usage.seconds = time.perf_counter() - started
-                # Tokens in the context after the call = prompt + generated (minus the last one).
+                # Tokens in the context after the call = prompt + generated (the last one
+                # sampled is not evaluated), so this is the prompt length, give or take one.
                 usage.prompt_tokens = max(0, int(llama.n_tokens) - usage.completion_tokens)
+            finally:
+                lock.release()
