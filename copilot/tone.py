@@ -12,7 +12,7 @@ Dimensions and methods (details and validation figures in evals/README.md):
 - empathy = min(1, max + 0.5 * second + 0.25 * third) of the three mechanism scores, i.e. one
   strong mechanism or two weak ones make empathetic (matches the rubric).
 - politeness: Danescu-Niculescu-Mizil et al. (2013) strategies -> logistic regression trained on
-  the Stanford Politeness Corpus, Platt-calibrated; times (1 - 0.6 * hostility).
+  the Stanford Politeness Corpus, Platt-calibrated; times (1 - 0.8 * hostility), x0.7 on blame.
 - warmth, personalization, clarity, hostility, over_promising, defensiveness: weighted cues.
 - guideline_compliance: the share of the moment's checks that pass, capped at 0.3 when a
   policy is broken (forbidden promise, blame, hostility, prompt leak, invented fact).
@@ -203,7 +203,7 @@ def _emotional_reactions(low: str, sarcastic: bool) -> ToneScore:
     )
 
 
-def _interpretations(low: str, reflected: list[str]) -> ToneScore:
+def _interpretations(low: str, reflected: list[str], hostile: bool) -> ToneScore:
     strong = _hits(INTERPRET_STRONG, low)
     weak = _hits(INTERPRET_WEAK, low)
     ev: list[str] = []
@@ -211,11 +211,11 @@ def _interpretations(low: str, reflected: list[str]) -> ToneScore:
         level = 2
     elif strong or weak:
         level = 1
-    elif len(reflected) >= 4:
-        level = 1
-        ev.append("reflects the post without naming a feeling")
     else:
         level = 0
+    if hostile and level:  # "if you're done, you're done" names a feeling to dismiss it
+        level -= 1
+        ev.append("hostile context: level lowered")
     if reflected:
         ev.append("reflects the post: " + ", ".join(reflected[:6]))
     return ToneScore(
@@ -326,7 +326,7 @@ def _warmth(
     cold = _hits(COLD, low)
     excl = low.count("!")
     per_100 = 100.0 / max(n_words, 25)
-    s = 0.25 + 0.3 * er + 0.12 * min(3, len(warm)) * min(1.0, per_100 * 0.6 + 0.4)
+    s = 0.2 + 0.4 * er + 0.12 * min(3, len(warm)) * min(1.0, per_100 * 0.6 + 0.4)
     s += 0.1 if name else 0.0
     s += 0.05 if excl else 0.0
     s -= 0.18 * len(cold)
@@ -386,6 +386,8 @@ def _clarity(text: str, low: str, moment: MomentType | None) -> tuple[ToneScore,
         s -= 0.15
     if n_words < 6:
         s -= 0.2
+    if needs_step and not steps:
+        s = min(s, 0.45)
     ev = [f"Flesch reading ease {fre:.0f}, {wps:.0f} words/sentence, longest {longest}"]
     ev += _ev(steps) if steps else (["no concrete next step"] if needs_step else [])
     if jargon_share > 0.03:
@@ -565,17 +567,19 @@ def score_reply(
 
     hostility, sarcastic = _hostility(text, low)
     er = _emotional_reactions(low, sarcastic)
-    ip = _interpretations(low, reflected)
+    ip = _interpretations(low, reflected, hostile=hostility.score >= 0.4)
     ex = _explorations(text, low, post_words, hostile=hostility.score >= 0.4)
     emp = _empathy(er.score, ip.score, ex.score)
+    defens, blame, excuse = _defensiveness(low)
     pol_p, pol_ev = score_politeness(text[:4000])
     politeness = ToneScore(
         name="politeness",
-        score=_clip(pol_p * (1.0 - 0.6 * hostility.score)),
-        evidence=pol_ev + ([f"hostility x{1 - 0.6 * hostility.score:.2f}"] if hostility.score else []),
+        score=_clip(pol_p * (1.0 - 0.8 * hostility.score) * (0.7 if blame else 1.0)),
+        evidence=pol_ev
+        + ([f"hostility x{1 - 0.8 * hostility.score:.2f}"] if hostility.score else [])
+        + (["blames the member x0.70"] if blame else []),
     )
     over, explicit = _over_promising(low)
-    defens, blame, excuse = _defensiveness(low)
     warmth = _warmth(low, len(toks), er.score, name, hostility.score, defens.score)
     pers = _personalization(low, name, reflected, post is not None, member is not None)
     clarity, has_step = _clarity(text, low, moment)

@@ -47,6 +47,7 @@ EMOTION_STRONG = table(
     ),
     (rf"(?:what a|such a) (?:{_INT} )?{_NEG_FEEL}", "names how hard it is"),
     (r"i can only imagine|my heart goes out|i feel for you|that breaks my heart", "compassion"),
+    (rf"(?:is|was|feels|felt|sounds|must feel) (?:a |an )?(?:{_INT} )?{_NEG_FEEL}", "names how hard it is"),
     (r"(?:i'm|i am|we're|we are) (?:so |really |truly )?(?:worried|concerned) (?:about|for) you", "concern"),
     (
         rf"(?:i'm|i am|we're|we are) {_INT}? ?(?:happy|glad|proud|thrilled|delighted|excited) "
@@ -68,6 +69,7 @@ EMOTION_WEAK = table(
     (r"glad (?:you|to)|happy to have|great to (?:see|have|meet)|nice to (?:see|meet|have)", "gladness"),
     (r"lovely|wonderful|brilliant|amazing|fantastic|awesome|legend", "positive feeling"),
     (r"(?:^|\W)welcome(?:\W|$)", "welcome"),
+    (r"thank(?:s| you)|appreciated|grateful", "thanks"),
 )
 
 # EPITOME interpretations --------------------------------------------------------------------
@@ -84,17 +86,24 @@ INTERPRET_STRONG = table(
         r"you(?:'re| are| were| feel| felt|'ve felt| must be| might be)(?: \w+)? "
         r"(?:furious|frustrated|worried|upset|angry|scared|excited|nervous|done|hurt|accused|"
         r"anxious|overwhelmed|disappointed|let down|ignored|stuck|proud|confused|annoyed|"
-        r"afraid|unheard|fed up)",
+        r"afraid|unheard|fed up)(?![a-z])",
         "names their feeling",
     ),
     (r"wanting to \w+ .{0,40}makes (?:complete |total )?sense", "makes sense"),
+    (
+        rf"(?:being|having|losing|getting|waiting|seeing|finding|dealing)\s[^.!?]{{0,60}}"
+        rf"(?:is|was|must be|would be|sounds|feels|can be)\s(?:\w+ )?{_NEG_FEEL}",
+        "describes their experience as hard",
+    ),
+    (r"(?:sensible|good thinking|smart|wise|natural|normal) to (?:ask|check|worry|wonder|want)", "validates the concern"),
 )
 INTERPRET_WEAK = table(
     (r"(?:i|we) (?:totally |completely |fully )?(?:understand|get it|hear you|hear that)", "I understand"),
     (r"i know how you feel|i totally get|totally get|i get how|i get that", "I get it"),
     (r"(?:we|i) (?:understand|appreciate) (?:your|the|how) (?:frustration|concern|feelings)", "generic understanding"),
     (r"fair enough|(?:that's|that is|totally|completely) fair|makes sense", "validation"),
-    (r"not a dumb question|great question|good question", "validates the question"),
+    (r"not a (?:dumb|stupid|silly) question", "validates the question"),
+    (rf"(?:that|it|this) sounds (?:\w+ )?{_NEG_FEEL}|that's (?:so |really )?{_NEG_FEEL}", "names how it feels"),
 )
 
 # EPITOME explorations ------------------------------------------------------------------------
@@ -149,7 +158,7 @@ BOILERPLATE = table(
 
 # Hostility -----------------------------------------------------------------------------------
 HOSTILE_OVERT = table(
-    (r"(?<![a-z])(?:stupid|idiot\w*|dumb|moron\w*|pathetic|clueless|ignorant|lazy|incompetent|genius)(?![a-z])", "insult"),
+    (r"(?<!not a )(?<!not )(?<![a-z])(?:stupid|idiot\w*|dumb|moron\w*|pathetic|clueless|ignorant|lazy|incompetent|genius)(?![a-z])", "insult"),
     (r"(?<![a-z])(?:shit\w*|fuck\w*|wtf|crap\w*|damn\w*|bullshit|hell|bloody|piss\w*|ass|asshole|bastard)(?![a-z])", "profanity"),
     (r"calm down|relax[,.!]|chill out|shut up|stop (?:being|complaining)|grow up", "dismissive command"),
     (r"(?<![a-z])(?:ranting|drama)(?![a-z])", "belittling"),
@@ -158,7 +167,7 @@ HOSTILE_OVERT = table(
 HOSTILE_MILD = table(
     (r"(?<![a-z])(?:obviously|clearly you|literally)(?![a-z])", "condescension"),
     (r"as i (?:already|just) (?:said|explained|told you)|as (?:already |previously )?stated|i've said this", "as I already said"),
-    (r"read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it", "read the docs"),
+    (r"(?<!please )(?<!to )read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it", "read the docs"),
     (r"(?:great|good|nice) job (?:reading|breaking|ignoring)|great job,|wow, (?:a|two|three|another|what)", "sarcasm"),
     (r"(?:^|\W)oh (?:great|wow|sure|yeah|joy|wonderful|nice)|yeah,? right|sure, because|who would have thought", "sarcasm"),
     (r"whole (?:hours?|minutes?|days?|week)\?|quantity over quality", "sarcasm"),
@@ -203,7 +212,7 @@ PROMISE_EXPLICIT = table(
 PROMISE_SOFT = table(
     (r"i'm sure (?:it|everything|we|your|they)|i am sure (?:it|everything|we)", "reassurance without basis"),
     (r"(?:back|fixed|sorted|resolved|normal)(?: out)? (?:soon|shortly)", "vague timeline"),
-    (r"(?:will|it'll) be (?:fine|ok|okay|alright)|nothing to worry|no need to worry|don't worry", "reassurance without basis"),
+    (r"(?:will|it'll) be (?:fine|ok|okay|alright)|won't break|nothing to worry|no need to worry|don't worry", "reassurance without basis"),
     (r"should be back soon|very soon|any minute", "vague timeline"),
 )
 
@@ -213,7 +222,7 @@ BLAME = table(
     (r"user error|operator error|pebkac|your (?:own )?fault|on your (?:side|end)", "user error"),
     (r"you (?:didn't|did not|never|don't) (?:read|follow|check|look)|did you read", "you didn't read"),
     (r"users? should (?:keep|read|check|have|know)|people should", "users should"),
-    (r"before posting|search before|next time|read the guide first|read the (?:docs|release notes) first", "lectures the member"),
+    (r"your own (?:network|setup|wifi|connection|router|device)", "presumes member error"),
     (r"as the (?:release notes|docs|guide|setup guide|faq|manual|documentation) (?:say|says|explains?|state)", "as the docs say"),
     (r"like the (?:setup )?guide says|which the (?:setup )?guide explains", "as the docs say"),
 )
@@ -221,7 +230,9 @@ EXCUSE = table(
     (r"not (?:really )?(?:our|my|lumen's) (?:fault|responsibility|problem)|not by lumen", "not our fault"),
     (r"caused by (?:our |the )?(?:hosting|provider|carrier|third|partner|bank)|(?:carrier|provider|bank) is responsible|handled by the payment provider", "blames a third party"),
     (r"tested (?:extensively|thoroughly)|works (?:fine |perfectly )?for (?:everyone|most|all)|for most people", "works for everyone else"),
-    (r"everyone else", "works for everyone else"),
+    (r"nobody else|no one else|everyone else (?:is|has|seems)", "works for everyone else"),
+    (r"before posting|search before|next time|read the guide first|read the (?:docs|release notes) first", "lectures the member"),
+    (r"if you can't (?:handle|take|deal)", "turns it on the member"),
     (r"expected behaviou?r|documented behaviou?r|not a bug|arguably|working as intended|by design", "not a bug"),
     (r"that's (?:just )?how (?:he|she|they|it) (?:is|are)|just very direct|take it personally", "minimises the hurt"),
     (r"take (?:privacy|security) (?:very )?seriously|no reason to worry|completely secure", "denial"),

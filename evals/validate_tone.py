@@ -1,7 +1,7 @@
 """Agreement of the tone scorers with the hand-labelled replies (evals/data/labelled_replies.jsonl).
 
 For each dimension: Spearman rho between the scorer and the rubric label, and accuracy at the
-rubric level (scores binned to 0/1/2 at 1/3 and 2/3; overall to 1..5 in fifths), on the dev
+rubric level (scores binned to 0/1/2 at 1/3 and 2/3; overall to 1..5 at OVERALL_CUTS), on the dev
 half, the test half, or all. VADER's compound score is the baseline ((c + 1) / 2 for
 "good" dimensions, (1 - c) / 2 for hostility, over_promising, defensiveness).
 
@@ -37,9 +37,13 @@ def member_of(row: dict[str, Any]) -> Member:
     return Member(**m)
 
 
+OVERALL_CUTS = (0.3, 0.5, 0.75, 0.9)  # overall -> 1..5; set on the dev half, fixed since
+
+
 def to_level(dim: str, score: float) -> int:
+    """Bin a [0, 1] score to the rubric level: thirds for 0/1/2, OVERALL_CUTS for 1..5."""
     if dim == "overall":
-        return min(5, 1 + int(score * 5))
+        return 1 + sum(score >= c for c in OVERALL_CUTS)
     return 0 if score < 1 / 3 else 1 if score < 2 / 3 else 2
 
 
