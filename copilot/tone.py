@@ -125,7 +125,9 @@ ACTION_REQUEST = re.compile(
 )
 
 
-def weights_for(moment: MomentType | None, override: Mapping[str, float] | None = None) -> dict[str, float]:
+def weights_for(
+    moment: MomentType | None, override: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """The weights `overall` uses for a moment, with `override` applied on top."""
     w = dict(DEFAULT_WEIGHTS)
     if moment is not None:
@@ -147,7 +149,9 @@ def weights_for(moment: MomentType | None, override: Mapping[str, float] | None 
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def _hits(patterns: Iterable[tuple[Pattern, str]], low: str, limit: int = 6) -> list[tuple[str, str]]:
+def _hits(
+    patterns: Iterable[tuple[Pattern, str]], low: str, limit: int = 6
+) -> list[tuple[str, str]]:
     """(label, matched phrase) for each pattern that matches, first match only."""
     out: list[tuple[str, str]] = []
     for rx, label in patterns:
@@ -253,7 +257,9 @@ def _explorations(text: str, low: str, post_words: set[str], hostile: bool) -> T
     ev += [f'question: "{q[:80]}"' for q in strong_q[:3]]
     ev += [f'generic: "{q[:60]}"' for q in (weak_q[:2] or generic_invites[:2]) if level < 2]
     return ToneScore(
-        name="explorations", score=_level_score(level, len(strong_q) + len(strong_hits)), evidence=ev
+        name="explorations",
+        score=_level_score(level, len(strong_q) + len(strong_hits)),
+        evidence=ev,
     )
 
 
@@ -398,7 +404,9 @@ def _clarity(text: str, low: str, moment: MomentType | None) -> tuple[ToneScore,
 # Guideline checks ------------------------------------------------------------------------------
 
 _THANKS = re.compile(r"thank|appreciate|grateful")
-_GREETING = re.compile(r"^(?:\W*)(?:hi|hello|hey|welcome|dear|good (?:morning|afternoon|evening))|welcome")
+_GREETING = re.compile(
+    r"^(?:\W*)(?:hi|hello|hey|welcome|dear|good (?:morning|afternoon|evening))|welcome"
+)
 _OWNS = re.compile(
     r"on us|our (?:fault|bug|mistake|failure|side)|we (?:broke|messed|got it wrong|made)|"
     r"is a (?:known )?(?:\w+ )?bug|that's on|this one is on|we're sorry|we are sorry|"
@@ -408,7 +416,9 @@ _RESOURCE = re.compile(
     r"guide|docs|documentation|faq|thread|category|tutorial|video|channel|wiki|getting started|link"
 )
 _INVITE = re.compile(r"\?|let (?:me|us) know|feel free|would love|introduce|share|join|come say")
-_GUIDELINES = re.compile(r"guideline|code of conduct|community rules|our rules|be respectful|respect")
+_GUIDELINES = re.compile(
+    r"guideline|code of conduct|community rules|our rules|be respectful|respect"
+)
 _NEUTRAL_BOTH = re.compile(
     r"both|everyone|each other|all of you|fair|understand|i can see|sounds like|privately|"
     r"separate thread"
@@ -426,7 +436,9 @@ _IMPACT = re.compile(
     r"means|matters|helps?|will make|makes|so many|everyone|exactly what|big gift|"
     r"huge|reach|for (?:everyone|the community|others)|people|newcomers"
 )
-_CONGRATS = re.compile(r"congrat|well done|happy anniversary|hooray|woohoo|celebrat|amazing|fantastic")
+_CONGRATS = re.compile(
+    r"congrat|well done|happy anniversary|hooray|woohoo|celebrat|amazing|fantastic"
+)
 
 
 def _guideline(
@@ -670,7 +682,10 @@ def score_reply(
     )
     worst = max(scores[d].score for d in HIGHER_IS_WORSE)
     overall = _clip(mean * (1.0 - 0.5 * worst if worst > 0.4 else 1.0))
-    ov_ev = [f"weighted mean {mean:.2f}" + (f", x{1 - 0.5 * worst:.2f} for the worst risk" if worst > 0.4 else "")]
+    ov_ev = [
+        f"weighted mean {mean:.2f}"
+        + (f", x{1 - 0.5 * worst:.2f} for the worst risk" if worst > 0.4 else "")
+    ]
     ov_ev.append("moment: " + (moment.value if moment else "none (default weights)"))
     scores["overall"] = ToneScore(name="overall", score=overall, evidence=notes + ov_ev)
     if notes:

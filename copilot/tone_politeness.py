@@ -147,7 +147,9 @@ CONTRACTED_NEG = _rx(r"\w+n't", r"cannot")
 ALREADY = _rx(r"already", r"again", r"still", r"yet another", r"keep \w+ing")
 CONDITIONAL = _rx(r"if", r"whether", r"unless")
 POLITE_BUT = re.compile(r"(?:thanks|thank you|sorry|ok|okay|sure|agreed?)\W{0,3}\s*but\b")
-REASSURE = _rx(r"no worries", r"not to worry", r"don't worry", r"no problem", r"take it easy", r"never mind")
+REASSURE = _rx(
+    r"no worries", r"not to worry", r"don't worry", r"no problem", r"take it easy", r"never mind"
+)
 SMILEY_RE = re.compile(r"[:;]-?[)D]|\(:|\^\^")
 NEGATION = _rx(r"not", r"no", r"never", r"\w+n't", r"nobody", r"nothing")
 
@@ -456,7 +458,7 @@ def score_politeness(text: str) -> tuple[float, list[str]]:
         key=lambda x: -abs(x[0]),
     )
     evidence = [
-        f"{'+' if c > 0 else '-'} {STRATEGY_LABEL.get(n, n)}: \"{feats.evidence[n]}\""
+        f'{"+" if c > 0 else "-"} {STRATEGY_LABEL.get(n, n)}: "{feats.evidence[n]}"'
         for c, n in ranked[:5]
     ]
     return prob, evidence

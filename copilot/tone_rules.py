@@ -47,8 +47,14 @@ EMOTION_STRONG = table(
     ),
     (rf"(?:what a|such a) (?:{_INT} )?{_NEG_FEEL}", "names how hard it is"),
     (r"i can only imagine|my heart goes out|i feel for you|that breaks my heart", "compassion"),
-    (rf"(?:is|was|feels|felt|sounds|must feel) (?:a |an )?(?:{_INT} )?{_NEG_FEEL}", "names how hard it is"),
-    (r"(?:i'm|i am|we're|we are) (?:so |really |truly )?(?:worried|concerned) (?:about|for) you", "concern"),
+    (
+        rf"(?:is|was|feels|felt|sounds|must feel) (?:a |an )?(?:{_INT} )?{_NEG_FEEL}",
+        "names how hard it is",
+    ),
+    (
+        r"(?:i'm|i am|we're|we are) (?:so |really |truly )?(?:worried|concerned) (?:about|for) you",
+        "concern",
+    ),
     (
         rf"(?:i'm|i am|we're|we are) {_INT}? ?(?:happy|glad|proud|thrilled|delighted|excited) "
         rf"(?:for you|to (?:see|hear|have you)|you)",
@@ -66,7 +72,10 @@ EMOTION_WEAK = table(
     (r"apolog(?:y|ies|ise|ize)", "apology"),
     (r"unfortunate|that's a shame|what a shame|oh no", "generic concern"),
     (r"congrat\w*|well done|happy anniversary|nice work|great work|great job", "congratulations"),
-    (r"glad (?:you|to)|happy to have|great to (?:see|have|meet)|nice to (?:see|meet|have)", "gladness"),
+    (
+        r"glad (?:you|to)|happy to have|great to (?:see|have|meet)|nice to (?:see|meet|have)",
+        "gladness",
+    ),
     (r"lovely|wonderful|brilliant|amazing|fantastic|awesome|legend", "positive feeling"),
     (r"(?:^|\W)welcome(?:\W|$)", "welcome"),
     (r"thank(?:s| you)|appreciated|grateful", "thanks"),
@@ -74,10 +83,16 @@ EMOTION_WEAK = table(
 
 # EPITOME interpretations --------------------------------------------------------------------
 INTERPRET_STRONG = table(
-    (r"(?:it )?sounds like (?:you|it's been|it has been|this has been|that's been)", "sounds like you"),
+    (
+        r"(?:it )?sounds like (?:you|it's been|it has been|this has been|that's been)",
+        "sounds like you",
+    ),
     (r"i can (?:see|understand|imagine|tell) (?:why|how|that)", "I can see why"),
     (r"i (?:understand|get|see) why", "I understand why"),
-    (r"(?:it )?makes (?:complete |total |a lot of |perfect )?sense (?:that|to|you|why)", "makes sense"),
+    (
+        r"(?:it )?makes (?:complete |total |a lot of |perfect )?sense (?:that|to|you|why)",
+        "makes sense",
+    ),
     (r"no wonder (?:you|it)", "no wonder"),
     (r"(?:it's|it is) (?:completely |totally |entirely )?understandable", "understandable"),
     (r"you must (?:be|feel|have)", "you must feel"),
@@ -95,15 +110,27 @@ INTERPRET_STRONG = table(
         rf"(?:is|was|must be|would be|sounds|feels|can be)\s(?:\w+ )?{_NEG_FEEL}",
         "describes their experience as hard",
     ),
-    (r"(?:sensible|good thinking|smart|wise|natural|normal) to (?:ask|check|worry|wonder|want)", "validates the concern"),
+    (
+        r"(?:sensible|good thinking|smart|wise|natural|normal) to (?:ask|check|worry|wonder|want)",
+        "validates the concern",
+    ),
 )
 INTERPRET_WEAK = table(
-    (r"(?:i|we) (?:totally |completely |fully )?(?:understand|get it|hear you|hear that)", "I understand"),
+    (
+        r"(?:i|we) (?:totally |completely |fully )?(?:understand|get it|hear you|hear that)",
+        "I understand",
+    ),
     (r"i know how you feel|i totally get|totally get|i get how|i get that", "I get it"),
-    (r"(?:we|i) (?:understand|appreciate) (?:your|the|how) (?:frustration|concern|feelings)", "generic understanding"),
+    (
+        r"(?:we|i) (?:understand|appreciate) (?:your|the|how) (?:frustration|concern|feelings)",
+        "generic understanding",
+    ),
     (r"fair enough|(?:that's|that is|totally|completely) fair|makes sense", "validation"),
     (r"not a (?:dumb|stupid|silly) question", "validates the question"),
-    (rf"(?:that|it|this) sounds (?:\w+ )?{_NEG_FEEL}|that's (?:so |really )?{_NEG_FEEL}", "names how it feels"),
+    (
+        rf"(?:that|it|this) sounds (?:\w+ )?{_NEG_FEEL}|that's (?:so |really )?{_NEG_FEEL}",
+        "names how it feels",
+    ),
 )
 
 # EPITOME explorations ------------------------------------------------------------------------
@@ -111,7 +138,10 @@ EXPLORE_STRONG = table(
     (r"how are (?:you|things) (?:feeling|holding up|doing|going|coping)", "asks how they are"),
     (r"how (?:do|did|does) (?:you|that|it) (?:feel|make you feel)", "asks how they feel"),
     (r"how are things", "asks how they are"),
-    (r"what happened when|what happens when|what did you see|what do you see", "asks what happened"),
+    (
+        r"what happened when|what happens when|what did you see|what do you see",
+        "asks what happened",
+    ),
     (r"tell (?:me|us) (?:more|what happens|how it goes|what you see)", "asks to hear more"),
     (r"(?:i'd|we'd|i would|we would) love to (?:hear|know)", "asks to hear more"),
     (r"(?:could|can|would) you (?:tell|share|describe|walk)", "asks to hear more"),
@@ -130,50 +160,95 @@ FEELING_WORDS = rx(
 
 # Warmth --------------------------------------------------------------------------------------
 WARM = table(
-    (r"(?:^|\W)(?:welcome|glad|happy|lovely|wonderful|love|delighted|thrilled|great to|so good)(?:\W|$)", "warm word"),
+    (
+        r"(?:^|\W)(?:welcome|glad|happy|lovely|wonderful|love|delighted|thrilled|great to|so good)(?:\W|$)",
+        "warm word",
+    ),
     (r"thank(?:s| you)(?: so much| for)", "thanks"),
-    (r"(?:from all of us|together|you're not alone|we're here|here for you|with you)", "togetherness"),
+    (
+        r"(?:from all of us|together|you're not alone|we're here|here for you|with you)",
+        "togetherness",
+    ),
     (r"(?:take care|hang in there|fingers crossed|all the best|have fun)", "kind wish"),
     (r"(?:great|nice|good) to (?:have|see|meet) you|so happy you", "welcoming"),
 )
 COLD = table(
     (r"be advised|as per|in accordance with|pursuant", "bureaucratic"),
     (r"(?:^|\W)(?:kind |best )?regards(?:\W|$)|sincerely", "formal sign-off"),
-    (r"thank you for (?:your (?:message|feedback|patience|report|post|question|contribution)|reaching out)", "template thanks"),
+    (
+        r"thank you for (?:your (?:message|feedback|patience|report|post|question|contribution)|reaching out)",
+        "template thanks",
+    ),
     (r"is required|are required", "rule-speak"),
     (r"will be reviewed|we are aware of", "impersonal"),
 )
 
 # Personalisation boilerplate -----------------------------------------------------------------
 BOILERPLATE = table(
-    (r"thank you for (?:your (?:message|feedback|question|report|post|contribution|patience)|reaching out)", "template thanks"),
-    (r"we (?:appreciate|value) (?:your|all) (?:feedback|community contributions|input)", "template appreciation"),
+    (
+        r"thank you for (?:your (?:message|feedback|question|report|post|contribution|patience)|reaching out)",
+        "template thanks",
+    ),
+    (
+        r"we (?:appreciate|value) (?:your|all) (?:feedback|community contributions|input)",
+        "template appreciation",
+    ),
     (r"sorry (?:for|about) (?:any|the) inconvenience", "template apology"),
     (r"we are aware of (?:some|the|an?) (?:issues?|problems?)", "template status"),
     (r"let us know if the (?:problem|issue) persists", "template close"),
-    (r"please (?:refer to|see|read|check out) (?:the|our) (?:faq|documentation|docs|user manual|community guidelines|guidelines)", "template pointer"),
+    (
+        r"please (?:refer to|see|read|check out) (?:the|our) (?:faq|documentation|docs|user manual|community guidelines|guidelines)",
+        "template pointer",
+    ),
     (r"congrats on your milestone|thank you for being part of", "template phrase"),
     (r"welcome to the community!?\s|welcome aboard\.", "template welcome"),
 )
 
 # Hostility -----------------------------------------------------------------------------------
 HOSTILE_OVERT = table(
-    (r"(?<!not a )(?<!not )(?<![a-z])(?:stupid|idiot\w*|dumb|moron\w*|pathetic|clueless|ignorant|lazy|incompetent|genius)(?![a-z])", "insult"),
-    (r"(?<![a-z])(?:shit\w*|fuck\w*|wtf|crap\w*|damn\w*|bullshit|hell|bloody|piss\w*|ass|asshole|bastard)(?![a-z])", "profanity"),
-    (r"calm down|relax[,.!]|chill out|shut up|stop (?:being|complaining)|grow up", "dismissive command"),
+    (
+        r"(?<!not a )(?<!not )(?<![a-z])(?:stupid|idiot\w*|dumb|moron\w*|pathetic|clueless|ignorant|lazy|incompetent|genius)(?![a-z])",
+        "insult",
+    ),
+    (
+        r"(?<![a-z])(?:shit\w*|fuck\w*|wtf|crap\w*|damn\w*|bullshit|hell|bloody|piss\w*|ass|asshole|bastard)(?![a-z])",
+        "profanity",
+    ),
+    (
+        r"calm down|relax[,.!]|chill out|shut up|stop (?:being|complaining)|grow up",
+        "dismissive command",
+    ),
     (r"(?<![a-z])(?:ranting|drama)(?![a-z])", "belittling"),
     (r"maybe (?:open source|this|the community|lumen) isn't for you|not for you", "exclusion"),
 )
 HOSTILE_MILD = table(
     (r"(?<![a-z])(?:obviously|clearly you|literally)(?![a-z])", "condescension"),
-    (r"as i (?:already|just) (?:said|explained|told you)|as (?:already |previously )?stated|i've said this", "as I already said"),
-    (r"(?<!please )(?<!to )read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it", "read the docs"),
-    (r"(?:great|good|nice) job (?:reading|breaking|ignoring)|great job,|wow, (?:a|two|three|another|what)", "sarcasm"),
-    (r"(?:^|\W)oh (?:great|wow|sure|yeah|joy|wonderful|nice)|yeah,? right|sure, because|who would have thought", "sarcasm"),
+    (
+        r"as i (?:already|just) (?:said|explained|told you)|as (?:already |previously )?stated|i've said this",
+        "as I already said",
+    ),
+    (
+        r"(?<!please )(?<!to )read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it",
+        "read the docs",
+    ),
+    (
+        r"(?:great|good|nice) job (?:reading|breaking|ignoring)|great job,|wow, (?:a|two|three|another|what)",
+        "sarcasm",
+    ),
+    (
+        r"(?:^|\W)oh (?:great|wow|sure|yeah|joy|wonderful|nice)|yeah,? right|sure, because|who would have thought",
+        "sarcasm",
+    ),
     (r"whole (?:hours?|minutes?|days?|week)\?|quantity over quality", "sarcasm"),
-    (r"enjoy the (?:darkness|wait|ride|outage)|have fun\.|good luck with that|right after we", "sarcasm"),
+    (
+        r"enjoy the (?:darkness|wait|ride|outage)|have fun\.|good luck with that|right after we",
+        "sarcasm",
+    ),
     (r"another (?:\w+ )?(?:drama|one of these)|love these\.", "sarcasm"),
-    (r"anyone can find|if (?:you|they) look(?:ed)? for more than|not rocket science|it's not hard|come on\.", "condescension"),
+    (
+        r"anyone can find|if (?:you|they) look(?:ed)? for more than|not rocket science|it's not hard|come on\.",
+        "condescension",
+    ),
     (r"did you (?:even |actually )?(?:read|check|look|try)", "condescension"),
     (r"(?<![a-z])(?:fine, if|whatever)(?![a-z])|not much we can do", "dismissive"),
     (r"asked (?:a )?(?:million|hundred) times|discussed many times", "condescension"),
@@ -193,7 +268,10 @@ PROMISE_EXPLICIT = table(
         r"(?:a |an |your |you )?(?:\w+ ){0,3}(?:new|free|replacement|credit|discount|hub|kit|month|\$\d+|pizza)",
         "replacement / gift promised",
     ),
-    (r"(?:free of charge|for free|free month|free \w+ (?:hub|kit)|lifetime \w+|\$\d+ credit|\d+% discount)", "compensation promised"),
+    (
+        r"(?:free of charge|for free|free month|free \w+ (?:hub|kit)|lifetime \w+|\$\d+ credit|\d+% discount)",
+        "compensation promised",
+    ),
     (r"guarantee\w*|(?<![\d.])100 ?%|i promise|we promise|promise[!.]", "guarantee"),
     (r"(?:never|won't|will not) (?:ever )?happen again", "guarantee: never again"),
     (
@@ -210,9 +288,15 @@ PROMISE_EXPLICIT = table(
     (r"(?:in|into) (?:lumenos )?\d+\.\d+(?:\.\d+)? (?:on|in|next) \w+", "release date promised"),
 )
 PROMISE_SOFT = table(
-    (r"i'm sure (?:it|everything|we|your|they)|i am sure (?:it|everything|we)", "reassurance without basis"),
+    (
+        r"i'm sure (?:it|everything|we|your|they)|i am sure (?:it|everything|we)",
+        "reassurance without basis",
+    ),
     (r"(?:back|fixed|sorted|resolved|normal)(?: out)? (?:soon|shortly)", "vague timeline"),
-    (r"(?:will|it'll) be (?:fine|ok|okay|alright)|won't break|nothing to worry|no need to worry|don't worry", "reassurance without basis"),
+    (
+        r"(?:will|it'll) be (?:fine|ok|okay|alright)|won't break|nothing to worry|no need to worry|don't worry",
+        "reassurance without basis",
+    ),
     (r"should be back soon|very soon|any minute", "vague timeline"),
 )
 
@@ -220,30 +304,63 @@ PROMISE_SOFT = table(
 BLAME = table(
     (r"you should(?:n't)? have|you shouldn't|you ought to have", "you should have"),
     (r"user error|operator error|pebkac|your (?:own )?fault|on your (?:side|end)", "user error"),
-    (r"you (?:didn't|did not|never|don't) (?:read|follow|check|look)|did you read", "you didn't read"),
+    (
+        r"you (?:didn't|did not|never|don't) (?:read|follow|check|look)|did you read",
+        "you didn't read",
+    ),
     (r"users? should (?:keep|read|check|have|know)|people should", "users should"),
     (r"your own (?:network|setup|wifi|connection|router|device)", "presumes member error"),
-    (r"as the (?:release notes|docs|guide|setup guide|faq|manual|documentation) (?:say|says|explains?|state)", "as the docs say"),
+    (
+        r"as the (?:release notes|docs|guide|setup guide|faq|manual|documentation) (?:say|says|explains?|state)",
+        "as the docs say",
+    ),
     (r"like the (?:setup )?guide says|which the (?:setup )?guide explains", "as the docs say"),
 )
 EXCUSE = table(
-    (r"not (?:really )?(?:our|my|lumen's) (?:fault|responsibility|problem)|not by lumen", "not our fault"),
-    (r"caused by (?:our |the )?(?:hosting|provider|carrier|third|partner|bank)|(?:carrier|provider|bank) is responsible|handled by the payment provider", "blames a third party"),
-    (r"tested (?:extensively|thoroughly)|works (?:fine |perfectly )?for (?:everyone|most|all)|for most people", "works for everyone else"),
+    (
+        r"not (?:really )?(?:our|my|lumen's) (?:fault|responsibility|problem)|not by lumen",
+        "not our fault",
+    ),
+    (
+        r"caused by (?:our |the )?(?:hosting|provider|carrier|third|partner|bank)|(?:carrier|provider|bank) is responsible|handled by the payment provider",
+        "blames a third party",
+    ),
+    (
+        r"tested (?:extensively|thoroughly)|works (?:fine |perfectly )?for (?:everyone|most|all)|for most people",
+        "works for everyone else",
+    ),
     (r"nobody else|no one else|everyone else (?:is|has|seems)", "works for everyone else"),
-    (r"before posting|search before|next time|read the guide first|read the (?:docs|release notes) first", "lectures the member"),
+    (
+        r"before posting|search before|next time|read the guide first|read the (?:docs|release notes) first",
+        "lectures the member",
+    ),
     (r"if you can't (?:handle|take|deal)", "turns it on the member"),
-    (r"expected behaviou?r|documented behaviou?r|not a bug|arguably|working as intended|by design", "not a bug"),
-    (r"that's (?:just )?how (?:he|she|they|it) (?:is|are)|just very direct|take it personally", "minimises the hurt"),
-    (r"take (?:privacy|security) (?:very )?seriously|no reason to worry|completely secure", "denial"),
+    (
+        r"expected behaviou?r|documented behaviou?r|not a bug|arguably|working as intended|by design",
+        "not a bug",
+    ),
+    (
+        r"that's (?:just )?how (?:he|she|they|it) (?:is|are)|just very direct|take it personally",
+        "minimises the hurt",
+    ),
+    (
+        r"take (?:privacy|security) (?:very )?seriously|no reason to worry|completely secure",
+        "denial",
+    ),
     (r"to be fair|(?:^|\W)however,", "excuse"),
     (r"we understand, however", "minimises"),
 )
 
 # Prompt leak ---------------------------------------------------------------------------------
 PROMPT_LEAK = table(
-    (r"begin untrusted|end untrusted|untrusted member content|<\s*/?\s*untrusted", "untrusted fence"),
-    (r"system prompt|my (?:system )?instructions|i (?:was|am|have been) instructed|my prompt", "mentions its instructions"),
+    (
+        r"begin untrusted|end untrusted|untrusted member content|<\s*/?\s*untrusted",
+        "untrusted fence",
+    ),
+    (
+        r"system prompt|my (?:system )?instructions|i (?:was|am|have been) instructed|my prompt",
+        "mentions its instructions",
+    ),
     (r"as an ai|as a language model|i'm an ai|i am an ai", "AI self-reference"),
     (r"<\|im_(?:start|end)\|>|\[/?inst\]|###\s*(?:instruction|system)", "chat template tokens"),
     (r"you are a (?:helpful|community|friendly) (?:assistant|manager)", "echoes the system prompt"),
@@ -259,9 +376,15 @@ NEXT_STEP = table(
         "concrete action",
     ),
     (r"\w+ ?> ?\w+", "menu path"),
-    (r"(?:open|file|submit) a (?:support )?ticket|support ticket|private message|direct message|ticket form", "ticket / contact route"),
+    (
+        r"(?:open|file|submit) a (?:support )?ticket|support ticket|private message|direct message|ticket form",
+        "ticket / contact route",
+    ),
     (r"(?:guide|thread|category|docs|documentation|faq|video|link|page|channel)\b", "resource"),
-    (r"next update|we'll post|will post an update|update (?:here|on this thread) by", "next update time"),
+    (
+        r"next update|we'll post|will post an update|update (?:here|on this thread) by",
+        "next update time",
+    ),
     (r"workaround|in the meantime|until then|for now,", "workaround"),
 )
 # Jargon: a few words from the dev half plus generic shapes (acronyms, mixed-case or
@@ -275,4 +398,6 @@ PLAIN_ACRONYMS = frozenset(
     "UTC GMT FAQ OK US UK EU TV PR DM PM AM USB LED PIN ID PDF IOS APP URL FYI BTW CEST CET "
     "PST EST MQTT HTTP HTTPS WIFI GHZ".split()
 )
-TECH_TOKEN = re.compile(r"\b(?:[A-Z]{2,6}\d*|[a-z]+[A-Z][A-Za-z]*|\d+\.\d+\.\d+\S*|[A-Za-z]+/[A-Za-z]+)\b")
+TECH_TOKEN = re.compile(
+    r"\b(?:[A-Z]{2,6}\d*|[a-z]+[A-Z][A-Za-z]*|\d+\.\d+\.\d+\S*|[A-Za-z]+/[A-Za-z]+)\b"
+)

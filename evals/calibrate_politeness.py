@@ -10,6 +10,7 @@ the full-range score (target: rated above the mean, z > 0) with out-of-fold pred
     .venv/bin/python -m evals.calibrate_politeness [--csv PATH] [--out PATH] [--no-write]
 """
 
+# ruff: noqa: T201 - a report script: printing is its job
 from __future__ import annotations
 
 import argparse
@@ -18,19 +19,26 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from scipy.stats import spearmanr
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from scipy.sparse import hstack, csr_matrix
 
 from copilot.tone_politeness import FEATURE_NAMES, MODEL_PATH, extract_features
 
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "politeness" / "wikipedia.annotated.csv"
+DEFAULT_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "politeness"
+    / "wikipedia.annotated.csv"
+)
 ATTRIBUTION = (
     "Trained on the Stanford Politeness Corpus (Wikipedia requests): Danescu-Niculescu-Mizil, "
     "Sudhof, Jurafsky, Leskovec, Potts. 'A computational approach to politeness with application "
@@ -46,7 +54,7 @@ def load(path: Path) -> tuple[list[str], np.ndarray]:
     return [r["Request"] for r in rows], np.array([float(r["Normalized Score"]) for r in rows])
 
 
-def cv_accuracy(make, X, y, folds: int = 10) -> tuple[float, float]:
+def cv_accuracy(make: Any, X: Any, y: Any, folds: int = 10) -> tuple[float, float]:
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
     accs = []
     for tr, te in skf.split(X, y):
@@ -67,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = np.quantile(z, 0.25), np.quantile(z, 0.75)
     q = (z <= lo) | (z >= hi)
     Xq, yq = X_all[q], (z[q] >= hi).astype(int)
-    tq = [t for t, keep in zip(texts, q) if keep]
-    print(f"corpus: {len(texts)} requests; quartiles: {int(q.sum())} ({int(yq.sum())} polite / {int((1 - yq).sum())} impolite)")
+    tq = [t for t, keep in zip(texts, q, strict=True) if keep]
+    print(
+        f"corpus: {len(texts)} requests; quartiles: {int(q.sum())} ({int(yq.sum())} polite / {int((1 - yq).sum())} impolite)"
+    )
 
-    def make_lr():
+    def make_lr() -> Any:
         return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
 
     acc, sd = cv_accuracy(make_lr, Xq, yq)
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     final = make_lr().fit(Xq, yq)
     scaler, lr = final.named_steps["standardscaler"], final.named_steps["logisticregression"]
     coef = lr.coef_[0]
-    top = sorted(zip(coef, FEATURE_NAMES), key=lambda x: -abs(x[0]))[:10]
+    top = sorted(zip(coef, FEATURE_NAMES, strict=True), key=lambda x: -abs(x[0]))[:10]
     print("largest weights:", ", ".join(f"{n} {c:+.2f}" for c, n in top))
     out = {
         "version": "politeness-lr-1",

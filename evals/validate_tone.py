@@ -8,6 +8,7 @@ half, the test half, or all. VADER's compound score is the baseline ((c + 1) / 2
     .venv/bin/python -m evals.validate_tone [--split test|dev|all] [--json] [--hard]
 """
 
+# ruff: noqa: T201 - a report script: printing is its job
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,9 @@ DATA = Path(__file__).resolve().parent / "data" / "labelled_replies.jsonl"
 
 
 def load(path: Path = DATA, split: str = "test") -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [r for r in rows if split == "all" or r["split"] == split]
 
 
@@ -55,7 +58,9 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     base: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
     gold: dict[str, list[int]] = {d: [] for d in DIMENSIONS}
     for r in rows:
-        card = score_reply(r["text"], post=r["post"], member=member_of(r), moment=MomentType(r["moment"]))
+        card = score_reply(
+            r["text"], post=r["post"], member=member_of(r), moment=MomentType(r["moment"])
+        )
         c = vader.polarity_scores(r["text"])["compound"]
         for d in DIMENSIONS:
             ours[d].append(card.scores[d].score)
@@ -63,13 +68,19 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             gold[d].append(int(r["labels"][d]))
     out: dict[str, dict[str, float]] = {}
     for d in DIMENSIONS:
-        def rho(xs: list[float]) -> float:
-            v = spearmanr(xs, gold[d]).statistic
+
+        def rho(xs: list[float], ys: list[int]) -> float:
+            v = spearmanr(xs, ys).statistic
             return float(v) if v == v else 0.0
 
         acc = sum(to_level(d, s) == g for s, g in zip(ours[d], gold[d], strict=True)) / len(rows)
         vacc = sum(to_level(d, s) == g for s, g in zip(base[d], gold[d], strict=True)) / len(rows)
-        out[d] = {"rho": round(rho(ours[d]), 3), "acc": round(acc, 3), "vader_rho": round(rho(base[d]), 3), "vader_acc": round(vacc, 3)}
+        out[d] = {
+            "rho": round(rho(ours[d], gold[d]), 3),
+            "acc": round(acc, 3),
+            "vader_rho": round(rho(base[d], gold[d]), 3),
+            "vader_acc": round(vacc, 3),
+        }
     return out
 
 
@@ -79,30 +90,48 @@ def hard_cases(rows: list[dict[str, Any]]) -> list[str]:
     vader = SentimentIntensityAnalyzer()
     lines = []
     for r in rows:
-        if r["hard_case"] not in {"sarcasm", "apology_vader_negative", "defensive_polite", "warm_forbidden_promise", "polite_cold"}:
+        if r["hard_case"] not in {
+            "sarcasm",
+            "apology_vader_negative",
+            "defensive_polite",
+            "warm_forbidden_promise",
+            "polite_cold",
+        }:
             continue
-        card = score_reply(r["text"], post=r["post"], member=member_of(r), moment=MomentType(r["moment"]))
+        card = score_reply(
+            r["text"], post=r["post"], member=member_of(r), moment=MomentType(r["moment"])
+        )
         c = vader.polarity_scores(r["text"])["compound"]
         flags = ",".join(f.code for f in card.flags) or "-"
-        lines.append(f"{r['id']:<8} {r['hard_case']:<24} vader {c:+.2f}  empathy {card.scores['empathy'].score:.2f}  hostility {card.scores['hostility'].score:.2f}  overall {card.overall:.2f} (label {r['labels']['overall']}/5)  flags {flags}")
+        lines.append(
+            f"{r['id']:<8} {r['hard_case']:<24} vader {c:+.2f}  empathy {card.scores['empathy'].score:.2f}  hostility {card.scores['hostility'].score:.2f}  overall {card.overall:.2f} (label {r['labels']['overall']}/5)  flags {flags}"
+        )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Validate the tone scorers against the labelled replies.")
+    ap = argparse.ArgumentParser(
+        description="Validate the tone scorers against the labelled replies."
+    )
     ap.add_argument("--split", choices=["dev", "test", "all"], default="test")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--hard", action="store_true", help="also list the hard cases with VADER's view")
+    ap.add_argument(
+        "--hard", action="store_true", help="also list the hard cases with VADER's view"
+    )
     args = ap.parse_args(argv)
     rows = load(split=args.split)
     res = evaluate(rows)
     if args.json:
         print(json.dumps({"split": args.split, "n": len(rows), "dimensions": res}, indent=1))
         return 0
-    print(f"split: {args.split}  ({len(rows)} replies)   Spearman rho / level accuracy; VADER compound baseline")
+    print(
+        f"split: {args.split}  ({len(rows)} replies)   Spearman rho / level accuracy; VADER compound baseline"
+    )
     print(f"{'dimension':<22}{'rho':>7}{'acc':>7}   {'vader rho':>9}{'vader acc':>10}")
     for d, v in res.items():
-        print(f"{d:<22}{v['rho']:>7.2f}{v['acc']:>7.2f}   {v['vader_rho']:>9.2f}{v['vader_acc']:>10.2f}")
+        print(
+            f"{d:<22}{v['rho']:>7.2f}{v['acc']:>7.2f}   {v['vader_rho']:>9.2f}{v['vader_acc']:>10.2f}"
+        )
     if args.hard:
         print("\nhard cases:")
         print("\n".join(hard_cases(rows)))
