@@ -129,7 +129,7 @@ def get_model(request: Request) -> ChatModel:
     def build(settings: Settings) -> ChatModel:
         from copilot.llm.factory import build_chat_model
 
-        return build_chat_model(settings)
+        return build_chat_model(settings, progress=False)
 
     model: ChatModel = _lazy(request, "model", build)
     return model

@@ -241,6 +241,20 @@ class RequestMetrics:
             return {route: stats.summary() for route, stats in sorted(self._routes.items())}
 
 
+def route_template(scope: Scope) -> str:
+    """`/v1/drafts/{draft_id}` for a request to `/v1/drafts/12`; "unmatched" for a 404."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path", None)
+    if isinstance(template, str):
+        return template
+    if scope.get("route") is None:
+        return "unmatched"
+    path = str(scope.get("path", ""))
+    for name, value in (scope.get("path_params") or {}).items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
+
+
 class MetricsMiddleware:
     """Time every HTTP request and record it under its route template (`/v1/drafts/{draft_id}`)."""
 
@@ -264,8 +278,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             self.metrics.record(
                 f"{scope.get('method', '?')} {template}", status, time.perf_counter() - started
             )

@@ -22,6 +22,7 @@ from copilot.store_records import (
     StatementRecord,
 )
 from copilot.types import (
+    Channel,
     IncidentFacts,
     MomentType,
     Post,
@@ -219,6 +220,9 @@ class IncidentCreate(_Wire):
         default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Chosen if omitted."
     )
     facts: IncidentFacts
+    channels: list[Channel] | None = Field(
+        default=None, description="Channels to draft for (default: forum, banner, email, social)."
+    )
 
 
 class IncidentUpdate(_Wire):

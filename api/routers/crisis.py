@@ -5,6 +5,7 @@ or reject each channel's statement; updates and the resolution are new stages.""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ from copilot.llm.base import ChatModel
 from copilot.settings import Settings
 from copilot.store import Store
 from copilot.store_records import StatementRecord
-from copilot.types import IncidentFacts
+from copilot.types import Channel, IncidentFacts
 
 router = APIRouter(prefix="/incidents", tags=["crisis"])
 
@@ -68,6 +69,7 @@ async def _draft_and_save(
     incident_id: str,
     facts: IncidentFacts,
     stage: Literal["initial", "update", "resolved"],
+    channels: Sequence[Channel] | None = None,
 ) -> list[StatementRecord]:
     from copilot.crisis import draft_statements
 
@@ -76,6 +78,7 @@ async def _draft_and_save(
         facts,
         model=model,
         stage=stage,
+        **({"channels": tuple(channels)} if channels else {}),
         timeout=settings.llm_timeout * CHANNELS_PER_INCIDENT,
         what="Drafting the statements",
     )
@@ -102,7 +105,7 @@ async def create_incident(
             f"Incident '{incident_id}' already exists.",
             hint=f"post an update to /v1/incidents/{incident_id}/updates",
         )
-    await _draft_and_save(store, model, settings, incident_id, body.facts, "initial")
+    await _draft_and_save(store, model, settings, incident_id, body.facts, "initial", body.channels)
     return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
 
 
@@ -205,5 +208,14 @@ async def update_incident(
             "facts.resolved_at: is required to resolve an incident.",
             hint='send {"stage": "resolved", "facts": {"resolved_at": "16:40 UTC"}}',
         )
-    await _draft_and_save(store, model, settings, incident_id, facts, body.stage)
+    channels = sorted({r.channel for r in records}) or None
+    await _draft_and_save(
+        store,
+        model,
+        settings,
+        incident_id,
+        facts,
+        body.stage,
+        channels,  # type: ignore[arg-type]
+    )
     return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
