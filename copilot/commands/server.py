@@ -103,7 +103,7 @@ def worker(
         float, typer.Option("--poll", min=0.05, help="Seconds between polls when idle.")
     ] = 1.0,
     lease: Annotated[
-        float, typer.Option("--lease", min=5, help="Seconds a claimed job stays leased.")
+        float, typer.Option("--lease", min=1, help="Seconds a claimed job stays leased.")
     ] = 300.0,
     worker_id: Annotated[
         str | None, typer.Option("--id", help="Worker id (default: host-pid-random).")
