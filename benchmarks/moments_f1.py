@@ -116,7 +116,9 @@ def run_llm(items: list[dict[str, Any]]) -> None:
         pred.append(moment.type.value)
     seconds = time.perf_counter() - started
     report(f"LLM ({model.name}) on test", gold, pred)
-    print(f"fallbacks to rules: {fallbacks}/{len(items)}; {seconds / max(1, len(items)):.1f} s/post")
+    print(
+        f"fallbacks to rules: {fallbacks}/{len(items)}; {seconds / max(1, len(items)):.1f} s/post"
+    )
 
 
 def main() -> None:
@@ -140,8 +142,10 @@ def main() -> None:
         if args.errors and name == "dev":
             for item, moment in zip(chosen, moments, strict=True):
                 if moment.type.value != item["label"]:
-                    print(f"  {item['id']} gold={item['label']} got={moment.type.value} "
-                          f"{item['text'][:70]!r} {moment.evidence[:4]}")
+                    print(
+                        f"  {item['id']} gold={item['label']} got={moment.type.value} "
+                        f"{item['text'][:70]!r} {moment.evidence[:4]}"
+                    )
     sentiment_checks = ["not working", "still broken", "thanks but it still fails"]
     print("\nsentiment spot checks:", [member_sentiment(t)[1] for t in sentiment_checks])
     throughput([to_post(i) for i in items], rounds=1 if args.quick else 5)

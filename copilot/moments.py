@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,7 +67,9 @@ CUES: tuple[Cue, ...] = (
         r"\bmy name(?:'s| is)\b|\bname'?s (?-i:[A-Z])",
         r"(?:^|[.!,\n]\s*)(?:i'?m|i am|this is|we are|we're) (?-i:[A-Z][a-z]{1,15})\b(?! here to)"
         r"(?:,| and| from| here|\s*\(|\s*[.!]| a | an )",
-        r"(?:^|[.!\n]\s*)(?-i:[A-Z][a-z]{1,15}) here\b",
+        r"(?:^|[.!\n]\s*)(?!(?:new|anyone|anybody|someone|everyone|nobody|same|help|question|"
+        r"stuck|me|it|problem|issue|also|still|over|out|up|in|click|see|from|link|details|"
+        r"photos|files|code)\b)(?-i:[A-Z][a-z]{1,15}) here\b",
         r"\b(?:hello|hi|hey|greetings|salut|hola|ol[aá]|ahoj|hallo|ciao)\b[^.!?\n]{0,20}\bfrom "
         r"(?:a |the )?(?-i:[A-Z])",
         r"\blong[- ]?time lurker\b|\blurk(?:ed|ing|er)\b",
@@ -83,7 +85,7 @@ CUES: tuple[Cue, ...] = (
         r"(?:here|in|to|member|user)\b",
         r"\b(?:just|recently|finally|today)\s+(?:joined|signed up|registered|made an account)",
         r"\bnew (?:member|here)\b",
-        r"\bfirst (?:post|time posting|message)\b",
+        r"\bfirst (?:post|time posting|message)\b|\bfirst[- ]time poster\b",
         r"\b(?:hi|hey|hello|greetings|howdy|bonjour|hallo|hola|ol[aá]),? (?:all|everyone|everybody|"
         r"folks|people|there|zusammen|à tous|a todos)\b",
         r"\blooking forward to (?:learning|being part|getting to know|contributing|joining|the)",
@@ -115,6 +117,9 @@ CUES: tuple[Cue, ...] = (
         r"\bthanks for nothing\b|\b(?:hate|hates|hated|can'?t stand|loathe)\b",
         r"\b(?:paid|pay(?:ing)?) (?:good |real )?money (?:for|and)\b",
         r"\bnot what i paid for\b",
+        r"\b(?:isn'?t|is not|wasn'?t|not) (?:the (?:experience|quality|service)|what) i (?:expected|"
+        r"was promised|signed up for)\b|\bexpected (?:better|more)\b|\bno way to (?:turn|switch|"
+        r"disable|opt)\b",
         r"\b(?:let down|not impressed|not cool|bait and switch|i expect(?:ed)? better|"
         r"(?:copy[- ]paste|canned) (?:answer|reply|response)|wow,? just wow|not acceptable|"
         r"inaceptable|inakzeptabel|inacceptable|decepcionad\w*|entt[äa]uscht|déçu)\b",
@@ -123,7 +128,8 @@ CUES: tuple[Cue, ...] = (
         r"\bwhy (?:did|would|do) you (?:make|change|remove|move|add|put|force|hide|break)",
         r"\b(?:bring|put|give) (?:it |us |them )?back\b|\bplease (?:revert|undo|restore)\b",
         r"\bi (?:paid|pay) (?:for|\d)|\bi paid\b",
-        r"\bforced (?:update|upgrade|subscription)\b",
+        r"\bforced (?:update|upgrade|subscription)\b|\bforc(?:es|ed|ing) (?:me|us|you|users|people) "
+        r"to\b|\bdark pattern\b",
         r"\bpaywall|subscription fee|now charg(?:e|ing)\b",
     ),
     *_cues(
@@ -160,6 +166,7 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:down for everyone|(?:is it )?just me\b|anyone else (?:having|seeing|getting|"
         r"experiencing|notic)|same (?:here|problem|issue) (?:for|here|since)|me too\b)",
         r"\bstatus page\b",
+        r"\b(?:server[- ]side|on (?:your|their|the server) end|backend|back end)\b",
         r"\b(?:hubs?|devices?|lights?|bulbs?|everything|app|remote access|sync|cloud)\b[^.!?\n]{0,50}"
         r"\b(?:offline|down|unreachable|dead|boot ?loop\w*|won'?t boot|not booting|bricking|"
         r"returning errors|timing out)\b",
@@ -170,7 +177,8 @@ CUES: tuple[Cue, ...] = (
         r"\bproof[- ]of[- ]concept\b|\bwithout (?:a |any )?(?:password|authenticat\w*)\b",
         r"\bhold off (?:on )?updating\b|\bdon'?t (?:update|install)\b",
         r"\b(?:everyone'?s|everybody'?s|all (?:our|the) (?:users|customers|members)'?s?)\b",
-        r"\b(?:overheat\w*|smok(?:e|ing)|burn(?:ing|t|ed)|melt(?:ed|ing)|fire|sparks?)\b",
+        r"\b(?:overheat\w*|smok(?:e|ing)|burn(?:ing|t|ed)|melt(?:ed|ing)|fire|sparks?|warped|"
+        r"scorch\w*|smells? (?:hot|burnt|burning|like (?:plastic|burning))|electric shock)\b",
     ),
     *_cues(
         T.CRISIS,
@@ -181,6 +189,8 @@ CUES: tuple[Cue, ...] = (
         r"\bsince (?:this morning|last night|the weekend|yesterday)\b",
         r"\b(?:right now|currently|at the moment)\b.*\b(?:down|offline|failing|error)",
         r"\b(?:error|http) ?(?:5\d\d|503|502|500)\b|\btimeout\b|\btimed out\b",
+        r"\bany(?:one|body) else'?s\b|\b(?:in|from) (?:another|a different|other) (?:city|town|"
+        r"country|region)\b",
         r"\b(?:multiple|several|many|lots of|dozens of|hundreds of) (?:users|people|members|"
         r"customers|reports|households)\b",
         r"\burgent\b|\basap\b|\bemergency\b",
@@ -205,6 +215,8 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:this|that) (?:guy|person|user|member)\b",
         r"\bnot (?:your|ur) (?:place|business|call)\b",
         r"\bwhat(?:'s| is) your problem\b|\bwho (?:do you think|are you to)\b",
+        r"\b(?:snark\w*|petty|passive[- ]aggressive|sarcastic replies|downvot\w*|stalk\w*|"
+        r"following me around|going around)\b",
         r"\byou (?:copied|stole|twist\w*|attack\w*|mock\w*|lectur\w*|insult\w*|accus\w*|call(?:ed)? "
         r"me|ignored? my|keep (?:arguing|twisting|attacking|derailing))\b",
         r"\b(?:keep arguing|twists? (?:every|my) words?|(?:call|calling|called) (?:me|someone|people) "
@@ -244,6 +256,8 @@ CUES: tuple[Cue, ...] = (
         r"italian|portuguese|dutch|polish|japanese|chinese|korean|turkish|swedish|czech|ukrainian|"
         r"russian|hindi)\b",
         r"\b(?:steps to reproduce|minimal repro\w*|reproduc(?:ed|ible|tion)|bisect\w*|root cause)\b",
+        r"\b(?:found|figured out|tracked down) (?:the|a|what) (?:cause|culprit|reason|bug|problem|"
+        r"fix)\b|\b(?:cleaned up|tidied up|proposed fix|fix proposal|one-line fix|proposal)\b",
         r"\b(?:feel free to|free to) (?:use|fork|try|improve|contribute)\b",
         r"\b(?:open[- ]source|mit licen[cs]e|apache licen[cs]e|gpl)\b",
     ),
@@ -298,6 +312,8 @@ CUES: tuple[Cue, ...] = (
         r"[🎉🥳🎂🎊🍾]",
         r"\b(?:woo+ho+|yay+|hooray|huzzah)\b",
         r"\b(?:today|this week|this month|this year) (?:marks|is|was)\b",
+        r"\b(?:passed|earned|won|achieved|(?:was|were|got) (?:selected|chosen|accepted|certified)|"
+        r"became|(?:i'?m|i am|we'?re|we are) now (?:an? )?(?:official|certified))\b",
         r"\b(?:big day|proud (?:moment|tonight|today)|feeling proud|made my (?:day|week)|new (?:house|"
         r"home|chapter))\b",
         r"\bfull(?:y)? (?:automated|converted|migrated) (?:my|our|the) (?:house|home|flat|"
@@ -352,7 +368,8 @@ _SECURITY = re.compile(
     re.IGNORECASE,
 )
 _DATA_LOSS = re.compile(
-    r"\b(?:data loss|lost (?:all|every|my|our)\b[^.]{0,40}(?:scenes|settings|automations|data|"
+    r"\b(?:data loss|(?:shows?|showing|says|lists?) (?:0|no|zero) (?:backups|scenes|devices|"
+    r"automations|homes)|lost (?:all|every|my|our)\b[^.]{0,40}(?:scenes|settings|automations|data|"
     r"config\w*|backups?|history|schedules)|wiped|erased|deleted (?:all|every|my)|(?:scenes|"
     r"settings|automations|backups?|data|schedules|history) (?:are |is |got |were )?(?:gone|"
     r"lost|missing|deleted|disappeared|vanished|wiped))",
@@ -405,6 +422,44 @@ _BITTER = re.compile(
     r"well done,? (?:lumen|guys|team)|good job,? (?:lumen|guys|team)|what a joke)\b",
     re.IGNORECASE,
 )
+_BREAKAGE = re.compile(
+    r"\b(?:won'?t (?:load|open|start|boot|respond|connect)|error|errors|fail(?:s|ed|ing)?|"
+    r"slow|broken|missing|gone|disappeared|stuck|frozen|crash\w*|random(?:ly)?|on (?:their|its) "
+    r"own|0 (?:backups|devices|scenes)|no longer)\b",
+    re.IGNORECASE,
+)
+_IMMEDIATE = re.compile(
+    r"\b(?:right now|just now|at the moment|currently|since (?:this morning|last night|tonight|"
+    r"today|yesterday|\d{1,2}(?::\d{2})?\s*(?:am|pm|utc|cet|gmt)?|about|an? (?:hour|few))|"
+    r"(?:an?|\d+|few) (?:hours?|minutes?|mins?) ago|this morning|tonight|last night|suddenly|"
+    r"all of a sudden|started (?:\w+ing|to)|as of (?:now|today))\b",
+    re.IGNORECASE,
+)
+_SCOPE = re.compile(
+    r"\b(?:all|every|none of|nothing|everything|whole|entire|my account|our (?:school|office|"
+    r"building|company|customers)|other (?:city|cities|people|users))\b",
+    re.IGNORECASE,
+)
+_SECOND_PERSON_BLAME = re.compile(
+    r"\b(?:you|your|you'?re|you'?ve)\b[^.!?\n]{0,60}\b(?:wrong|false|lie|lying|rude|claim|"
+    r"keep|always|never|think|prove|delete|belong|stop|twist|been \w+ing)\w*",
+    re.IGNORECASE,
+)
+_DIRECTIVE = re.compile(
+    r"\b(?:i'?ve|i have) (?:already )?(?:asked|told) you\b|\bkeep (?:your|it|this|that|the) [\w ]{0,20}"
+    r"\bout of\b|\b(?:please|just) (?:stop|don'?t|leave)\b|\b(?:stop|quit) \w+ing\b",
+    re.IGNORECASE,
+)
+_CELEBRATION_SHAPE = re.compile(
+    r"\b(?:today|finally|turned \d+|turns \d+|years?|months?|\d[\d,.]*(?:st|nd|rd|th)?|"
+    r"first|last day|proud|thank(?:s| you)|grateful)\b",
+    re.IGNORECASE,
+)
+_MAKER_SHAPE = re.compile(
+    r"\b(?:i|we)(?:'ve| have)? (?:\w+ ){0,2}(?:\w+ed|made|built|wrote|found)\b|"
+    r"\b(?:attached|below|link|inside|feel free)\b",
+    re.IGNORECASE,
+)
 _CONTRAST = re.compile(r"\b(?:but|however|though|although|yet|except)\b", re.IGNORECASE)
 _POLITE_FILLER = re.compile(
     r"\b(?:thanks?(?: you)?(?: so much| a lot)? (?:in advance|for (?:any|your) help|for reading)|"
@@ -434,6 +489,9 @@ class _Features:
     scores: dict[MomentType, float] = field(default_factory=lambda: dict.fromkeys(T, 0.0))
     evidence: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    addresses_member: bool = False  # the post answers or names another (non-staff) member
+    sentiment: float = 0.0
+    sentiment_label: SentimentLabel = "neutral"
 
 
 def clean_text(text: str, limit: int = MAX_CHARS) -> str:
@@ -532,12 +590,19 @@ def _thread_signals(post: Post, feats: _Features) -> None:
         feats.evidence.append("conflict: addresses another member by @handle")
     if mentioned & staff_authors or _STAFF_WORDS.search(feats.text):
         feats.signals.append("mentions_staff")
+    name_parts = {
+        part
+        for author in member_authors
+        for part in re.split(r"[_.\-\d]+", author)
+        if len(part) >= 3
+    }
+    words = set(re.findall(r"[a-z]+", feats.text.lower()))
     last = others[-1] if others else None
-    if (
-        last is not None
-        and not last.is_staff
-        and re.search(r"\byou(?:'re|r)?\b", feats.text, re.IGNORECASE)
-    ):
+    second_person = re.search(r"\byou(?:'re|r|'ve)?\b", feats.text, re.IGNORECASE) is not None
+    answering = last is not None and not last.is_staff and second_person
+    if (mentioned & member_authors) or (name_parts & words) or answering:
+        feats.addresses_member = True
+    if answering:
         # Answering another member in the second person: complaint cues are probably aimed at them.
         if feats.scores[T.CONFLICT] > 0:
             feats.scores[T.CONFLICT] += 1.0
@@ -595,13 +660,18 @@ def _score(post: Post) -> _Features:
         if feats.scores[T.COMPLAINT] > 0:
             feats.scores[T.COMPLAINT] += 0.8
 
-    question = 0.5 + _question_score(feats)  # `question` is also the fallback
+    asked = _question_score(feats)
+    question = (0.5 if asked > 0 else 0.25) + asked  # `question` is also the fallback
+    _structural(feats, raw, asked)
     newcomer = "newcomer" in feats.signals
     if newcomer:
-        feats.scores[T.FIRST_QUESTION] = question + 0.6
+        feats.scores[T.FIRST_QUESTION] = question + (0.6 if asked > 0 else 0.0)
         feats.scores[T.QUESTION] = question * 0.4
-        # A newcomer's greeting is a welcome moment unless a real question dominates.
+        # A newcomer's greeting is a welcome moment unless a real question dominates;
+        # a newcomer who asks nothing is usually saying hello.
         if feats.scores[T.WELCOME] > 0:
+            feats.scores[T.WELCOME] += 0.8
+        if asked == 0:
             feats.scores[T.WELCOME] += 0.8
     else:
         feats.scores[T.QUESTION] = question
@@ -611,14 +681,68 @@ def _score(post: Post) -> _Features:
     return feats
 
 
+def _structural(feats: _Features, raw: str, asked: float) -> None:
+    """Votes from the shape of the post rather than its phrases: how the member feels, whether
+    the trouble is happening now and to whom, whether another member is being answered."""
+    sentiment, feats.sentiment_label = member_sentiment(raw)
+    feats.sentiment = sentiment
+    text = feats.text
+    negative = max(0.0, -sentiment - 0.15)
+    problem = _PROBLEM_PHRASES.search(text) is not None or _BREAKAGE.search(text) is not None
+    now = _IMMEDIATE.search(text)
+    if problem and now:
+        feats.scores[T.CRISIS] += 1.2
+        feats.evidence.append(f"crisis: a problem happening now '{now.group(0)}'")
+        if _SCOPE.search(text):
+            feats.scores[T.CRISIS] += 0.6
+    blame = _SECOND_PERSON_BLAME.search(text) is not None
+    if feats.addresses_member and (blame or _DIRECTIVE.search(text)):
+        feats.scores[T.CONFLICT] += 1.5
+        feats.evidence.append("conflict: tells another member off")
+    if feats.scores[T.CONTRIBUTION] >= 2.0:
+        negative *= 0.4  # a fix or a repro talks about problems without being upset
+    if "repeated_problem" in feats.signals and (problem or "mentions_staff" in feats.signals):
+        feats.scores[T.COMPLAINT] += 1.0
+    if negative > 0:
+        at_member = feats.addresses_member and (feats.scores[T.CONFLICT] > 0 or blame)
+        target = T.CONFLICT if at_member else T.COMPLAINT
+        weight = 2.2 * negative * (0.5 if asked >= 1.5 else 1.0)
+        feats.scores[target] += weight
+        feats.evidence.append(f"{target.value}: negative sentiment {sentiment:+.2f}")
+    intensity = text.count("!") + len(re.findall(r"\b[A-Z]{4,}\b", raw))
+    if negative > 0 and intensity >= 2:
+        feats.scores[T.COMPLAINT] += 0.5
+    newcomer = "newcomer" in feats.signals
+    if sentiment >= 0.0 and asked == 0 and not problem and not newcomer:
+        # VADER reads many celebrations as neutral ("turned 1 today!"); the shape still tells.
+        if _CELEBRATION_SHAPE.search(text):
+            feats.scores[T.MILESTONE] += 0.6 + (0.4 if "!" in text else 0.0)
+        if _MAKER_SHAPE.search(text):
+            feats.scores[T.CONTRIBUTION] += 0.6
+
+
 # Sentiment ------------------------------------------------------------------------------------
+
+
+# Words VADER does not know (or under-weights) that carry clear feeling in product communities.
+DOMAIN_LEXICON: dict[str, float] = {
+    "intrusive": -1.5, "clunky": -1.5, "buggy": -1.8, "laggy": -1.5, "unreliable": -1.8,
+    "overpriced": -1.8, "flimsy": -1.5, "crushed": -1.5, "damaged": -1.5, "bricked": -2.5,
+    "bricking": -2.5, "flickering": -1.0, "offline": -1.0, "outage": -2.0, "downtime": -1.5,
+    "crash": -1.5, "crashes": -1.5, "crashing": -1.8, "disconnects": -1.2, "unusable": -2.2,
+    "unresponsive": -1.5, "regression": -1.2, "wiped": -2.0, "vanished": -1.5, "glitchy": -1.5,
+    "sluggish": -1.2, "shipped": 1.2, "milestone": 1.5, "anniversary": 1.8, "merged": 1.0,
+    "congrats": 2.0, "kudos": 2.0, "thrilled": 2.5, "woohoo": 2.5, "proud": 2.0,
+}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
 def _vader() -> SentimentIntensityAnalyzer:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update(DOMAIN_LEXICON)
+    return analyzer
 
 
 def _compound(text: str) -> float:
@@ -633,10 +757,9 @@ def member_sentiment(text: str) -> tuple[float, SentimentLabel]:
     text = _POLITE_FILLER.sub(" ", text)
     score = _compound(text)
     # "thanks, but ..." and "great update, however ...": the part after the contrast counts most.
-    contrast = None
-    for contrast in _CONTRAST.finditer(text):
-        pass
-    if contrast is not None:
+    contrasts = list(_CONTRAST.finditer(text))
+    if contrasts:
+        contrast = contrasts[-1]
         after = text[contrast.end() :].strip()
         if len(after) > 8:
             score = 0.3 * score + 0.7 * _compound(after)
@@ -708,7 +831,7 @@ def classify_post(post: Post) -> Moment:
         and ({"security", "data_loss", "many_affected"} & set(feats.signals))
     ):
         best = T.CRISIS
-    sentiment, label = member_sentiment("\n".join(p for p in (post.title, post.text) if p))
+    sentiment, label = feats.sentiment, feats.sentiment_label
     signals = list(dict.fromkeys(feats.signals))
     return Moment(
         type=best,
@@ -821,7 +944,7 @@ def classify_post_llm(post: Post, model: ChatModel) -> Moment:
         confidence=float(confidence)
         if isinstance(confidence, int | float) and 0 <= confidence <= 1
         else 0.7,
-        scores={k: v for k, v in rules.scores.items()},
+        scores=dict(rules.scores),
         method=f"llm:{model.name}",
         evidence=[*evidence, *rules.evidence[:8]],
     )
