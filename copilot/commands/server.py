@@ -4,6 +4,7 @@ moments keys create --role plugin|reviewer|admin [--name N]   prints the key onc
 moments keys list
 moments keys revoke ID
 moments worker [--once] [--concurrency 1] [--poll 1.0]
+moments serve [--host H] [--port P] [--reload] [--workers N]
 """
 
 from __future__ import annotations
@@ -134,10 +135,48 @@ def worker(
     )
 
 
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to bind (default MOMENTS_API_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port (default MOMENTS_API_PORT)."),
+    ] = None,
+    reload: Annotated[
+        bool, typer.Option("--reload", help="Restart on code changes (development).")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=32, help="Uvicorn worker processes.")
+    ] = 1,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs). Drafting runs in `moments worker`."""
+    import uvicorn
+
+    from copilot.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except MomentsError as exc:
+        raise _error(exc) from None
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    typer.echo(f"Moments API on http://{bind_host}:{bind_port} (docs: /docs, health: /v1/health)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        reload=reload,
+        workers=None if reload else workers,
+        log_level="info",
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `moments` app."""
     app.add_typer(keys_app, name="keys")
     app.command("worker")(worker)
     # ---- `serve` (API helper) ------------------------------------------------------------
-    # The API helper registers `moments serve` here, e.g. `app.command("serve")(serve)`.
+    app.command("serve")(serve)
     # ---- end `serve` ----------------------------------------------------------------------
