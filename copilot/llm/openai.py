@@ -220,10 +220,12 @@ class OpenAIChatModel:
     # Parsing -----------------------------------------------------------------------------------
 
     def _parse_sse(self, response: httpx.Response) -> Iterator[str]:
+        events = 0
         for line in response.iter_lines():
             line = line.strip()
             if not line.startswith("data:"):
                 continue  # blank separators, ": keep-alive" comments, "event:" lines
+            events += 1
             data = line[len("data:") :].strip()
             if data == "[DONE]":
                 return
@@ -246,6 +248,12 @@ class OpenAIChatModel:
                 if piece:
                     self.last_usage.completion_tokens += 1
                     yield str(piece)
+        if events == 0:
+            raise LLMResponseError(
+                f"the model server at {self.url} answered without server-sent events "
+                f"({response.headers.get('content-type', 'no content type')})",
+                hint="is MOMENTS_LLM_BASE_URL an OpenAI-compatible /v1 endpoint?",
+            )
 
     def _parse_completion(self, response: httpx.Response) -> str:
         try:

@@ -263,6 +263,12 @@ def test_error_event_mid_stream_is_a_response_error() -> None:
         list(model.stream(MESSAGES, OPTIONS))
 
 
+def test_stream_without_any_event_is_a_response_error() -> None:
+    model, _ = make(Server(lambda r: httpx.Response(200, text="<html>a login page</html>")))
+    with pytest.raises(LLMResponseError, match="without server-sent events"):
+        list(model.stream(MESSAGES, OPTIONS))
+
+
 def test_garbage_body_is_a_response_error() -> None:
     model, _ = make(Server(lambda r: httpx.Response(200, text="<html>not an API</html>")))
     with pytest.raises(LLMResponseError, match="without a chat completion"):
