@@ -70,6 +70,14 @@ def counts(store: Store) -> tuple[int, int, int, dict[str, int]]:
     return int(jobs), int(with_draft), int(drafts), store.job_counts()
 
 
+def holds_lease(store: Store, worker: str) -> bool:
+    with store.reading() as session:
+        found = session.scalar(
+            select(JobRow.id).where(JobRow.status == "running", JobRow.lease_owner == worker)
+        )
+    return found is not None
+
+
 def raw_insert_seconds(url: str, n: int = 300) -> float:
     """Seconds per bare INSERT+COMMIT on the same engine (the floor under every queue step)."""
     if url.startswith("sqlite"):
@@ -159,6 +167,9 @@ def main() -> int:
                     steady_rate = (with_draft - first_seen[1]) / (
                         time.perf_counter() - first_seen[0]
                     )
+                wait_until = time.monotonic() + 3
+                while time.monotonic() < wait_until and not holds_lease(store, "w0"):
+                    time.sleep(0.001)  # kill it mid-job, while it holds a lease
                 procs[0].send_signal(signal.SIGKILL)
                 procs[0].wait()
                 killed_at = with_draft
