@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -174,3 +176,80 @@ def build_harness(
     keys: dict[str, str] = {r: store.create_api_key(r, f"{r}-key")[1] for r in ROLES}
     app = create_app(settings, store=store, model=model, index=index, publisher=publisher)
     return Harness(app=app, store=store, settings=settings, keys=keys)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(
+    env: dict[str, str],
+    *,
+    app: str = "api.app:create_app",
+    port: int | None = None,
+    log_path: Path | None = None,
+    startup_seconds: float = 60.0,
+    extra_args: Sequence[str] = (),
+) -> Iterator[str]:
+    """Run `uvicorn --factory <app>` in a subprocess on a loopback port; yields its base URL.
+
+    `env` is added to a copy of os.environ with every MOMENTS_ variable removed first."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = port or free_port()
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("MOMENTS_")}
+    child_env.update(env)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *extra_args,
+    ]
+    url = f"http://127.0.0.1:{port}"
+    out = log_path.open("wb") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command, env=child_env, stdout=out, stderr=subprocess.STDOUT, cwd=str(SAMPLES.parents[2])
+    )
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if process.poll() is not None:
+                detail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
+                raise RuntimeError(f"uvicorn exited with {process.returncode}: {detail}")
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not answer {url}/v1/health in time")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        if log_path and not isinstance(out, int):
+            out.close()
