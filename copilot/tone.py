@@ -535,7 +535,13 @@ def _empty_card(reason: str) -> ToneCard:
     return ToneCard(
         scores=scores,
         overall=0.0,
-        flags=[Flag(code="empty_reply", message="The reply is empty; write or regenerate it.")],
+        flags=[
+            Flag(
+                code="empty_reply",
+                message="The reply is empty; write or regenerate it.",
+                evidence=[reason],
+            )
+        ],
         scorer_version=SCORER_VERSION,
     )
 

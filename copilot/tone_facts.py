@@ -15,6 +15,7 @@ from copilot.tone_text import sentences
 from copilot.types import Member
 
 _YOU = re.compile(r"(?<![a-z'])(?:you|your|yours|you've|you're)(?![a-z])")
+_FIRST_PERSON = re.compile(r"(?<![a-z'])(?:i|i'll|i'm|i've|we|we'll|we're|me|us)(?![a-z'])")
 _SELF_SUBJECT = re.compile(r"(?<![a-z])(?:i|me|we|us)(?: as| being)")
 _YEAR = re.compile(
     r"(?:since|in|back in|from)\s+((?:19|20)\d{2})(?!\d)",
@@ -67,6 +68,14 @@ def _numbers(text: str) -> set[int]:
     return out
 
 
+def _span(low: str, start: int, end: int) -> str:
+    """The match with a few words of left context, e.g. 'since you joined in 2019'."""
+    left = low[max(0, start - 24) : start]
+    if " " in left and start - 24 > 0:
+        left = left[left.index(" ") + 1 :]
+    return (left + low[start:end]).strip(" ,.;:")
+
+
 def find_invented_facts(
     text: str, *, post: str | None, member: Member | None, today: date | None = None
 ) -> list[str]:
@@ -95,7 +104,7 @@ def find_invented_facts(
                 continue
             if year in post_numbers:
                 continue
-            found.append(m.group(0))
+            found.append(_span(low, m.start(), m.end()))
         for m in _DURATION.finditer(low):
             raw = m.group(1)
             years = int(raw) if raw.isdigit() else _WORD_NUM[raw]
@@ -116,8 +125,11 @@ def find_invented_facts(
                 continue
             found.append(m.group(0))
         for m in _ROLE.finditer(low):
-            if _SELF_SUBJECT.search(low[max(0, m.start() - 12) : m.start() + 6]):
-                continue
+            before = re.split(r"[,;:]", low[: m.start()])[-1]
+            if _SELF_SUBJECT.search(low[max(0, m.start() - 12) : m.start() + 6]) or (
+                _FIRST_PERSON.search(before) and not _YOU.search(before)
+            ):
+                continue  # "I'll talk to them as a moderator": the staff member's own role
             role = m.group(1)
             stem = role[:5]
             if stem in known_roles or stem in post_low:

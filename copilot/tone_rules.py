@@ -273,7 +273,10 @@ PROMISE_EXPLICIT = table(
         "compensation promised",
     ),
     (r"guarantee\w*|(?<![\d.])100 ?%|i promise|we promise|promise[!.]", "guarantee"),
-    (r"(?:never|won't|will not) (?:ever )?happen again", "guarantee: never again"),
+    (
+        r"(?:never|won't|will not) (?:ever )?happens? again|make sure (?:it|this) (?:never|won.t)",
+        "guarantee: never again",
+    ),
     (
         r"(?:ships?|shipping|releases?|released|coming|lands?|arriv\w+|available|out|launch\w*|"
         r"fix\w*|back|banned|going (?:straight )?into|be (?:fixed|resolved|live|done|ready))"
