@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -44,6 +45,15 @@ router = APIRouter(prefix="/webhooks", tags=["discourse"])
 log = logging.getLogger("moments.api.discourse")
 
 HANDLED = ("post_created", "topic_created", "ping")
+
+
+SOURCE_MAX = 50  # posts.source column width
+
+
+def delivery_source(instance: str | None) -> str:
+    """`discourse:<host>` for the posts table (the host of X-Discourse-Instance)."""
+    host = urlparse(instance).netloc if instance and "://" in instance else instance
+    return f"discourse:{host or 'unknown'}"[:SOURCE_MAX]
 
 
 def _client(request: Request) -> str:
@@ -123,7 +133,7 @@ async def receive_discourse_webhook(
             community_id=settings.community_id,
             api_username=settings.discourse_api_username,
         )
-        source = f"discourse:{instance or settings.discourse_url or 'unknown'}"
+        source = delivery_source(instance or settings.discourse_url)
         if mapped.draft:
             result = await run_in_threadpool(
                 store.submit_post, mapped.post, source=source, revision=mapped.revision
