@@ -32,10 +32,14 @@ _ROLE_TAGS = re.compile(
 )
 
 
+_FAKE_FENCE_WORDS = re.compile(r"\b(begin|end)\s+untrusted\b", re.IGNORECASE)
+
+
 def neutralise(text: str) -> str:
     """Make member text safe to place inside a fence: no fence markers, no role/chat tokens."""
     text = text.replace("\x00", "")
     text = text.replace(FENCE, "‹‹‹").replace(FENCE_END, "›››")
+    text = _FAKE_FENCE_WORDS.sub(lambda m: m.group(1) + " quoted", text)
     return _ROLE_TAGS.sub(lambda m: "(" + re.sub(r"[<>|\[\]/]", "", m.group(0)).strip() + ")", text)
 
 

@@ -1,0 +1,550 @@
+"""Orchestration only: moment → context → prompt → generate → score (→ revise once).
+
+`draft_reply()` returns a `Draft` ready for review; `stream_reply()` yields the text as it is
+generated and then the final `Draft`. Everything model-facing is in `prompts/reply.*.j2`.
+
+Facts about the member are never left to the model: the prompt lists only what is known, the
+greeting by name is ensured by construction, and the tone card flags any invented fact.
+Member text is masked for personal data before it reaches any model and restored in the draft.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from copilot.errors import InputError, MomentsError
+from copilot.llm.base import ChatModel, complete
+from copilot.prompts import render_prompt, render_template
+from copilot.settings import Settings, get_settings
+from copilot.types import (
+    ChatMessage,
+    Citation,
+    Draft,
+    DraftOptions,
+    Flag,
+    GenerationOptions,
+    MaskedItem,
+    Member,
+    ModelInfo,
+    Moment,
+    MomentType,
+    Post,
+    PromptRef,
+    Snippet,
+    SnippetKind,
+    ToneCard,
+)
+
+if TYPE_CHECKING:
+    from copilot.retrieval import Retriever
+
+MAX_POST_CHARS = 6000  # what reaches the prompt; longer posts are cut with a warning
+GUIDELINE_CHARS = 900  # per guideline snippet in the prompt
+EXAMPLE_CHARS = 700  # per past interaction in the prompt
+THREAD_CHARS = 500  # per earlier message of the thread
+SYSTEM_TEMPLATE = "reply.system.j2"
+REVISE_TEMPLATE = "reply.revise.j2"
+LENGTH_WORDS = {"short": "60", "medium": "110", "long": "170"}
+LENGTH_TOKENS = {"short": 160, "medium": 280, "long": 420}
+WARMTH_HINTS = {
+    "low": "Friendly but brief and to the point.",
+    "medium": "Warm and friendly.",
+    "high": "Very warm, caring and encouraging, like a friend who works here.",
+}
+FORMALITY_HINTS = {
+    "casual": "Casual, conversational language.",
+    "neutral": "Plain, natural language.",
+    "formal": "Polite, professional language without slang.",
+}
+# Flags worth one regeneration with the problem named.
+REVISABLE = {
+    "over_promising",
+    "blame",
+    "defensiveness",
+    "hostility",
+    "prompt_leak",
+    "invented_fact",
+}
+_PREAMBLE = re.compile(
+    r"^\s*(?:\*\*)?(?:reply|draft|response|here(?:'s| is) (?:the|a|my) (?:draft|reply|response)[^:\n]*)"
+    r"(?:\*\*)?\s*:\s*",
+    re.IGNORECASE,
+)
+_PLACEHOLDERS = re.compile(r"\[(?:your name|name|community manager|your title|signature)\]", re.I)
+_SIGNOFF = re.compile(
+    r"\n+(?:best|cheers|regards|warm regards|best regards|kind regards|thanks|thank you|warmly|"
+    r"all the best)[,!.]?[ \t]*(?:\n+[^\n]{0,60})?\s*$",
+    re.I,
+)
+
+Scorer = Callable[..., ToneCard]
+
+
+@dataclass
+class Grounding:
+    guidelines: list[Snippet] = field(default_factory=list)
+    examples: list[Snippet] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# Inputs ------------------------------------------------------------------------------------
+
+
+def validate_post(post: Post) -> list[str]:
+    """Refuse an empty post; return warnings for posts that had to be cut."""
+    if not post.text or not post.text.strip():
+        raise InputError("The post is empty; there is nothing to reply to. Send the member's text.")
+    warnings: list[str] = []
+    if len(post.text) > MAX_POST_CHARS:
+        warnings.append(
+            f"The post is {len(post.text):,} characters; only the first {MAX_POST_CHARS:,} were "
+            "used for the draft. Read the rest before approving."
+        )
+    return warnings
+
+
+def member_facts(member: Member, today: date | None = None) -> list[str]:
+    """The facts a draft may use about the member, as plain sentences. Nothing else is known."""
+    facts: list[str] = []
+    if member.name:
+        facts.append(f"Name: {member.name}")
+    if member.handle:
+        facts.append(f"Forum handle: @{member.handle}")
+    if member.joined_at:
+        today = today or date.today()
+        days = (today - member.joined_at).days
+        if days <= 14:
+            tenure = "joined in the last two weeks (a newcomer)"
+        elif days < 365:
+            tenure = f"member for about {max(1, days // 30)} months"
+        else:
+            tenure = f"member for about {days // 365} year{'s' if days >= 730 else ''}"
+        facts.append(f"Joined on {member.joined_at.isoformat()} ({tenure})")
+    if member.post_count is not None:
+        facts.append(f"Posts so far: {member.post_count}")
+    if member.roles:
+        facts.append("Roles: " + ", ".join(member.roles))
+    if member.badges:
+        facts.append("Badges: " + ", ".join(member.badges))
+    if member.language:
+        facts.append(f"Preferred language: {member.language}")
+    for text in member.staff_interactions[:3]:
+        facts.append("Earlier exchange with our team: " + _one_line(text, 200))
+    for text in member.recent_posts[:3]:
+        facts.append("A recent post of theirs: " + _one_line(text, 200))
+    return facts
+
+
+def greeting_name(member: Member) -> str | None:
+    """How to address the member: first name when known, else the handle."""
+    if member.name and member.name.strip():
+        return member.name.split()[0]
+    return member.handle
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Privacy -----------------------------------------------------------------------------------
+
+
+def _masker() -> tuple[
+    Callable[[str], tuple[str, list[MaskedItem]]], Callable[[str, list[MaskedItem]], str]
+]:
+    from copilot.privacy import mask_pii, unmask
+
+    return mask_pii, unmask
+
+
+def mask_post(post: Post) -> tuple[Post, list[MaskedItem]]:
+    """Mask personal data in every piece of member text before it reaches a model or a log."""
+    mask_pii, _ = _masker()
+    items: list[MaskedItem] = []
+    seen: dict[str, MaskedItem] = {}
+
+    def mask(text: str) -> str:
+        masked, found = mask_pii(text)
+        # keep placeholders unique across fields: renumber clashes
+        for item in found:
+            if item.original in seen:
+                masked = masked.replace(item.placeholder, seen[item.original].placeholder)
+                continue
+            placeholder = item.placeholder
+            if any(existing.placeholder == placeholder for existing in items):
+                kind = item.kind.upper()
+                n = 1 + sum(1 for existing in items if existing.kind == item.kind)
+                placeholder = f"[{kind}_{n}]"
+                masked = masked.replace(item.placeholder, placeholder)
+            new = MaskedItem(kind=item.kind, placeholder=placeholder, original=item.original)
+            seen[item.original] = new
+            items.append(new)
+        return masked
+
+    member = post.member.model_copy(
+        update={
+            "recent_posts": [mask(t) for t in post.member.recent_posts],
+            "staff_interactions": [mask(t) for t in post.member.staff_interactions],
+        }
+    )
+    masked_post = post.model_copy(
+        update={
+            "text": mask(post.text),
+            "title": mask(post.title) if post.title else post.title,
+            "thread": [m.model_copy(update={"text": mask(m.text)}) for m in post.thread],
+            "member": member,
+        }
+    )
+    return masked_post, items
+
+
+# Grounding ---------------------------------------------------------------------------------
+
+
+def retrieve_grounding(
+    post: Post, moment: Moment, retriever: Retriever | None, options: DraftOptions
+) -> Grounding:
+    """Guidelines for this moment (the playbook first) and similar approved past replies."""
+    grounding = Grounding()
+    if retriever is None:
+        grounding.warnings.append("No knowledge index: the draft is not grounded in guidelines.")
+        return grounding
+    query = " ".join(filter(None, [post.title, post.text[:1500]]))
+    try:
+        if options.k_guidelines:
+            playbook = retriever.search(
+                query,
+                k=2,
+                kind=SnippetKind.GUIDELINE,
+                moment=moment.type,
+                community_id=post.community_id,
+            )
+            general = retriever.search(
+                query,
+                k=options.k_guidelines + 2,
+                kind=SnippetKind.GUIDELINE,
+                community_id=post.community_id,
+            )
+            grounding.guidelines = _unique([*playbook[:1], *general, *playbook[1:]])[
+                : options.k_guidelines
+            ]
+        if options.k_examples:
+            examples = retriever.search(
+                query,
+                k=options.k_examples,
+                kind=SnippetKind.INTERACTION,
+                moment=moment.type,
+                community_id=post.community_id,
+            )
+            if not examples:
+                examples = retriever.search(
+                    query,
+                    k=options.k_examples,
+                    kind=SnippetKind.INTERACTION,
+                    community_id=post.community_id,
+                )
+            grounding.examples = examples[: options.k_examples]
+    except MomentsError as exc:
+        grounding.warnings.append(f"Knowledge search failed, draft not grounded: {exc}")
+    if options.k_guidelines and not grounding.guidelines and not grounding.warnings:
+        grounding.warnings.append(
+            "No guideline matched this post; run `moments index` to index the knowledge base."
+        )
+    return grounding
+
+
+def _unique(snippets: Sequence[Snippet]) -> list[Snippet]:
+    seen: set[str] = set()
+    out: list[Snippet] = []
+    for s in snippets:
+        if s.id not in seen:
+            seen.add(s.id)
+            out.append(s)
+    return out
+
+
+def citations_for(grounding: Grounding) -> list[Citation]:
+    return [
+        Citation(
+            id=s.id,
+            source=s.source,
+            title=s.title,
+            heading=s.heading,
+            kind=s.kind,
+            moment=s.moment,
+            score=s.score,
+            text=s.text,
+        )
+        for s in [*grounding.guidelines, *grounding.examples]
+    ]
+
+
+# Prompt ------------------------------------------------------------------------------------
+
+
+def _trimmed(snippet: Snippet, limit: int) -> Snippet:
+    """Keep prompts short: prompt processing dominates drafting time on a small CPU."""
+    if len(snippet.text) <= limit:
+        return snippet
+    cut = snippet.text[:limit].rsplit(" ", 1)[0]
+    return snippet.model_copy(update={"text": cut + " …"})
+
+
+def build_prompt(
+    post: Post, moment: Moment, grounding: Grounding, options: DraftOptions, settings: Settings
+) -> PromptRef:
+    name = greeting_name(post.member)
+    variables: dict[str, Any] = {
+        "community_name": settings.community_name,
+        "brand_voice": settings.brand_voice,
+        "member_name": name,
+        "length_words": LENGTH_WORDS[options.length],
+        "warmth_hint": WARMTH_HINTS[options.warmth],
+        "formality_hint": FORMALITY_HINTS[options.formality],
+        "guidelines": [_trimmed(s, GUIDELINE_CHARS) for s in grounding.guidelines],
+        "examples": [_trimmed(s, EXAMPLE_CHARS) for s in grounding.examples],
+        "member_facts": member_facts(post.member),
+        "thread": [
+            m.model_copy(update={"text": _one_line(m.text, THREAD_CHARS)}) for m in post.thread[-4:]
+        ],
+        "title": post.title,
+        "post_text": post.text[:MAX_POST_CHARS],
+        "instruction": options.instruction,
+    }
+    return render_prompt(
+        SYSTEM_TEMPLATE,
+        f"reply.{moment.type.value}.j2",
+        variables,
+        prompts_dir=settings.resolved_prompts_dir,
+    )
+
+
+# Output ------------------------------------------------------------------------------------
+
+
+def clean_reply(text: str, member_name: str | None) -> str:
+    """Remove model preambles and placeholders; ensure the member is greeted by name."""
+    text = _PREAMBLE.sub("", text.strip(), count=1).strip().strip('"').strip()
+    text = _PLACEHOLDERS.sub("", text).rstrip()
+    text = _SIGNOFF.sub("", text).rstrip()
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    if member_name and member_name.split()[0].lower() not in text[:160].lower():
+        first = member_name.split()[0]
+        greeting = re.match(r"^(hi|hello|hey|dear|welcome)\b[^,\n!]*[,!]\s*", text, re.I)
+        if greeting:
+            text = f"{greeting.group(1).capitalize()} {first}, " + text[greeting.end() :]
+        else:
+            text = f"Hi {first}, " + (text[:1].lower() + text[1:] if text[:2] != "I " else text)
+    return text.strip()
+
+
+def _generation_options(
+    options: DraftOptions, settings: Settings, seed: int | None
+) -> GenerationOptions:
+    return GenerationOptions(
+        temperature=settings.llm_temperature,
+        max_tokens=min(settings.llm_max_tokens, LENGTH_TOKENS[options.length])
+        if options.length != "long"
+        else max(settings.llm_max_tokens, LENGTH_TOKENS["long"]),
+        seed=seed,
+        stop=["<|im_end|>", "<|endoftext|>"],
+    )
+
+
+def _score(text: str, post: Post, moment: Moment, system_prompt: str) -> ToneCard:
+    from copilot.tone import score_reply
+
+    card = score_reply(text, post=post.text, member=post.member, moment=moment.type)
+    leak = _leaks_prompt(text, system_prompt)
+    if leak and not any(f.code == "prompt_leak" for f in card.flags):
+        card.flags.append(
+            Flag(code="prompt_leak", message="The draft repeats our instructions.", evidence=[leak])
+        )
+    return card
+
+
+def _leaks_prompt(text: str, system_prompt: str) -> str | None:
+    """A sentence of 8+ words copied from the system prompt, or the untrusted-fence markers."""
+    if "UNTRUSTED" in text or "<<<" in text:
+        return "fence markers"
+    words = re.findall(r"[a-z']+", system_prompt.lower())
+    reply = " ".join(re.findall(r"[a-z']+", text.lower()))
+    for i in range(0, max(0, len(words) - 8)):
+        shingle = " ".join(words[i : i + 8])
+        if shingle in reply:
+            return shingle
+    return None
+
+
+def _problems(card: ToneCard) -> list[str]:
+    out = []
+    for flag in card.flags:
+        if flag.code in REVISABLE:
+            evidence = "; ".join(f'"{e}"' for e in flag.evidence[:3])
+            out.append(f"{flag.message}{' (' + evidence + ')' if evidence else ''}")
+    return out
+
+
+# The flow ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    moment: Moment
+    masked_post: Post
+    masked: list[MaskedItem]
+    grounding: Grounding
+    prompt: PromptRef
+    warnings: list[str]
+    timings: dict[str, float]
+
+
+def _prepare(
+    post: Post, retriever: Retriever | None, options: DraftOptions, settings: Settings
+) -> _Prepared:
+    from copilot.moments import classify_post
+
+    timings: dict[str, float] = {}
+    warnings = validate_post(post)
+    t = time.perf_counter()
+    moment = classify_post(post)
+    timings["classify"] = time.perf_counter() - t
+    t = time.perf_counter()
+    masked_post, masked = mask_post(post)
+    timings["mask"] = time.perf_counter() - t
+    t = time.perf_counter()
+    grounding = retrieve_grounding(masked_post, moment, retriever, options)
+    timings["retrieve"] = time.perf_counter() - t
+    warnings.extend(grounding.warnings)
+    t = time.perf_counter()
+    prompt = build_prompt(masked_post, moment, grounding, options, settings)
+    timings["render"] = time.perf_counter() - t
+    return _Prepared(moment, masked_post, masked, grounding, prompt, warnings, timings)
+
+
+def _finish(
+    prep: _Prepared,
+    post: Post,
+    model: ChatModel,
+    options: DraftOptions,
+    settings: Settings,
+    first_text: str,
+    gen_seconds: float,
+) -> Draft:
+    _, unmask = _masker()
+    name = greeting_name(post.member)
+    messages = list(prep.prompt.messages)
+    system_prompt = messages[0].content
+    gen = _generation_options(options, settings, seed=None)
+    timings = dict(prep.timings)
+    timings["generate"] = gen_seconds
+
+    text = clean_reply(first_text, name)
+    t = time.perf_counter()
+    card = _score(text, prep.masked_post, prep.moment, system_prompt)
+    timings["score"] = time.perf_counter() - t
+    attempts = 1
+    warnings = list(prep.warnings)
+
+    problems = _problems(card)
+    if problems:
+        revise = render_template(
+            REVISE_TEMPLATE, {"problems": problems}, prompts_dir=settings.resolved_prompts_dir
+        )
+        messages = [
+            *messages,
+            ChatMessage(role="assistant", content=text),
+            ChatMessage(role="user", content=revise),
+        ]
+        t = time.perf_counter()
+        retry = complete(model, messages, gen)
+        timings["regenerate"] = time.perf_counter() - t
+        attempts = 2
+        retry_text = clean_reply(retry.text, name)
+        retry_card = _score(retry_text, prep.masked_post, prep.moment, system_prompt)
+        if len(_problems(retry_card)) <= len(problems) and retry_text:
+            text, card = retry_text, retry_card
+        if _problems(card):
+            warnings.append(
+                "Still flagged after one regeneration: " + "; ".join(f.code for f in card.flags)
+            )
+
+    variants: list[str] = []
+    for i in range(1, options.variants):
+        t = time.perf_counter()
+        alt = complete(
+            model, list(prep.prompt.messages), _generation_options(options, settings, seed=1000 + i)
+        )
+        timings[f"variant_{i}"] = time.perf_counter() - t
+        variants.append(unmask(clean_reply(alt.text, name), prep.masked))
+
+    prompt = PromptRef(
+        name=prep.prompt.name + ("+" + REVISE_TEMPLATE if attempts > 1 else ""),
+        sha=prep.prompt.sha,
+        messages=messages,
+    )
+    return Draft(
+        moment=prep.moment,
+        text=unmask(text, prep.masked),
+        variants=variants,
+        citations=citations_for(prep.grounding),
+        tone=card,
+        warnings=warnings,
+        prompt=prompt,
+        model=ModelInfo(provider=model.provider, name=model.name, options=gen),
+        timings={k: round(v, 4) for k, v in timings.items()},
+        masked=prep.masked,
+        attempts=attempts,
+    )
+
+
+def draft_reply(
+    post: Post,
+    *,
+    model: ChatModel,
+    retriever: Retriever | None,
+    options: DraftOptions | None = None,
+    settings: Settings | None = None,
+) -> Draft:
+    """Draft a reply to `post` for human review. Raises `InputError` for an empty post."""
+    options = options or DraftOptions()
+    settings = settings or get_settings()
+    prep = _prepare(post, retriever, options, settings)
+    t = time.perf_counter()
+    first = complete(model, prep.prompt.messages, _generation_options(options, settings, seed=None))
+    return _finish(prep, post, model, options, settings, first.text, time.perf_counter() - t)
+
+
+def stream_reply(
+    post: Post,
+    *,
+    model: ChatModel,
+    retriever: Retriever | None,
+    options: DraftOptions | None = None,
+    settings: Settings | None = None,
+) -> Iterator[str | Draft]:
+    """Yield the first attempt's text as it is generated, then the final `Draft`.
+
+    The final draft may differ from the streamed text when a guardrail forced a regeneration;
+    its `attempts` says so.
+    """
+    options = options or DraftOptions()
+    settings = settings or get_settings()
+    prep = _prepare(post, retriever, options, settings)
+    t = time.perf_counter()
+    parts: list[str] = []
+    for piece in model.stream(
+        prep.prompt.messages, _generation_options(options, settings, seed=None)
+    ):
+        parts.append(piece)
+        yield piece
+    yield _finish(prep, post, model, options, settings, "".join(parts), time.perf_counter() - t)
+
+
+__all__ = ["draft_reply", "stream_reply", "member_facts", "clean_reply", "mask_post", "MomentType"]
