@@ -10,6 +10,8 @@ PUBLIC API (other modules and api/ rely on these names)
     Store.complete_job(job_id, worker_id, draft) -> int                  (draft id; idempotent)
     Store.finish_job(job_id, worker_id) -> None                          (jobs that make no draft)
     Store.fail_job(job_id, worker_id, error, *, retry) -> None
+    Store.renew_lease(job_id, worker_id, *, lease_seconds=300) -> bool  (worker heartbeat)
+    Store.job_counts() -> dict[str, int] ; Store.draft_counts() -> dict[str, int]
     Store.get_job(job_id) -> JobRecord
     Store.list_jobs(*, status=None, limit=100) -> list[JobRecord]
     Store.get_post(post_id) -> PostRecord

@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -500,6 +501,21 @@ class Store:
                 row.updated_at = now
                 session.flush()
                 return job_record(row)
+
+    def renew_lease(self, job_id: int, worker_id: str, *, lease_seconds: float = 300) -> bool:
+        """Extend a lease the worker still holds (heartbeat for long drafts); False if lost."""
+        with self.transaction() as session:
+            result = session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status == "running",
+                    JobRow.lease_owner == worker_id,
+                )
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def _leased(self, session: Session, job_id: int, worker_id: str) -> JobRow:
         row = session.scalars(select(JobRow).where(JobRow.id == job_id).with_for_update()).first()

@@ -183,6 +183,22 @@ def default_learner(settings: Settings) -> Learner:
 # The loop ------------------------------------------------------------------------------------
 
 
+def _heartbeat(store: Store, job_id: int, worker_id: str, lease_seconds: float) -> threading.Event:
+    """Renew the lease every third of it until the returned event is set."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(lease_seconds / 3):
+            try:
+                if not store.renew_lease(job_id, worker_id, lease_seconds=lease_seconds):
+                    return
+            except MomentsError as exc:
+                log.warning("job %s: could not renew the lease: %s", job_id, exc)
+
+    threading.Thread(target=beat, name=f"lease-{job_id}", daemon=True).start()
+    return done
+
+
 def process_job(
     store: Store,
     job: JobRecord,
@@ -190,8 +206,25 @@ def process_job(
     drafter: Drafter,
     learner: Learner,
     stats: WorkerStats,
+    *,
+    lease_seconds: float = 300.0,
 ) -> None:
-    """Run one claimed job to completion (or record why it failed)."""
+    """Run one claimed job to completion (or record why it failed), renewing its lease."""
+    done = _heartbeat(store, job.id, worker_id, lease_seconds)
+    try:
+        _run_job(store, job, worker_id, drafter, learner, stats)
+    finally:
+        done.set()
+
+
+def _run_job(
+    store: Store,
+    job: JobRecord,
+    worker_id: str,
+    drafter: Drafter,
+    learner: Learner,
+    stats: WorkerStats,
+) -> None:
     try:
         if job.kind == "learn":
             if job.draft_id is not None:
@@ -241,7 +274,7 @@ def _loop(
             stop.wait(poll)
             continue
         stats.claimed += 1
-        process_job(store, job, worker_id, drafter, learner, stats)
+        process_job(store, job, worker_id, drafter, learner, stats, lease_seconds=lease_seconds)
     return stats
 
 

@@ -210,3 +210,17 @@ def test_fake_drafter_only_under_test(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert default_drafter(load_settings(data_dir=tmp_path, env="test")) is fake_draft
     with pytest.raises(ConfigError, match="only with MOMENTS_ENV=test"):
         default_drafter(load_settings(data_dir=tmp_path, env="development"))
+
+
+def test_heartbeat_keeps_a_long_draft_leased(store: Store, settings) -> None:  # type: ignore[no-untyped-def]
+    store.submit_post(make_post(1), source="t")
+    stolen: list[object] = []
+
+    def slow(post: Post, options: DraftOptions) -> Draft:
+        time.sleep(0.8)  # longer than the 0.3 s lease: only the heartbeat keeps it ours
+        stolen.append(store.claim_job("thief"))
+        return make_draft()
+
+    stats = run_once(store, settings, drafter=slow, lease_seconds=0.3)
+    assert stolen == [None] and stats.drafted == 1 and stats.lost_leases == 0
+    assert store.job_counts() == {"done": 1}
