@@ -168,6 +168,12 @@ def _model_text(session: Session, draft_id: int) -> str:
     return first or ""
 
 
+def _reviewer(name: str) -> str:
+    if not name or not name.strip() or len(name) > 200:
+        raise InputError("A reviewer name (1-200 characters) is required for every decision.")
+    return name
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -188,6 +194,7 @@ def approve(
 
     Queues a `learn` job: the worker indexes the approved reply as a past interaction."""
     text = _clean(text)
+    _reviewer(reviewer)
     with store.transaction() as session:
         row = _load(session, draft_id)
         _check(row, "approve", expected_version)
@@ -235,6 +242,7 @@ def edit(
     """Save a new text version with its diff; the draft stays pending."""
     cleaned = _clean(text)
     assert cleaned is not None
+    _reviewer(reviewer)
     with store.transaction() as session:
         row = _load(session, draft_id)
         _check(row, "edit", expected_version)
@@ -276,6 +284,7 @@ def reject(
     """PENDING → REJECTED; a reason is required (it teaches the team what went wrong)."""
     if not reason or not reason.strip():
         raise InputError("A reason is required to reject a draft (e.g. 'promises a refund').")
+    _reviewer(reviewer)
     with store.transaction() as session:
         row = _load(session, draft_id)
         _check(row, "reject", expected_version)
@@ -300,6 +309,7 @@ def request_regeneration(
 ) -> JobRecord:
     """Queue a regenerate job (with the reviewer's instruction, e.g. "shorter"); the new draft
     supersedes this one when it is ready. A second request while one is queued returns it."""
+    _reviewer(reviewer)
     with store.transaction() as session:
         row = _load(session, draft_id)
         _check(row, "regenerate", None)

@@ -190,6 +190,15 @@ def urgency_rank(value: str) -> int:
         return 1
 
 
+def check_lengths(**fields: tuple[str | None, int]) -> None:
+    """Refuse values longer than their column (PostgreSQL would fail, SQLite would not)."""
+    for name, (value, limit) in fields.items():
+        if value is not None and len(value) > limit:
+            raise InputError(
+                f"{name.replace('_', ' ')} is {len(value)} characters long; the limit is {limit}."
+            )
+
+
 # Engine ------------------------------------------------------------------------------------
 
 
@@ -332,6 +341,16 @@ class Store:
     ) -> tuple[int, bool]:
         if not post.text.strip():
             raise InputError("The post is empty; send the member's text in `text`.")
+        check_lengths(
+            source=(source, 50),
+            community_id=(post.community_id, 100),
+            forum=(post.forum, 50),
+            forum_post_id=(post.forum_post_id, 100),
+            topic_id=(post.topic_id, 100),
+            category=(post.category, 200),
+            member_handle=(post.member.handle, 200),
+            member_name=(post.member.name, 200),
+        )
         self._ensure_community(session, post.community_id)
         member_id = self._upsert_member(session, post)
         forum = post.forum or ""
@@ -824,6 +843,7 @@ class Store:
         """Create a key; the plaintext is returned once and only its sha256 is stored."""
         if role not in ROLES:
             raise InputError(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+        check_lengths(key_name=(name, 200))
         plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.transaction() as session:
             row = ApiKeyRow(
@@ -884,10 +904,10 @@ class Store:
     ) -> None:
         session.add(
             AuditRow(
-                actor=actor,
-                action=action,
-                entity=entity,
-                entity_id=None if entity_id is None else str(entity_id),
+                actor=actor[:200],
+                action=action[:50],
+                entity=entity[:50],
+                entity_id=None if entity_id is None else str(entity_id)[:100],
                 detail=detail or {},
                 at=utcnow(),
             )

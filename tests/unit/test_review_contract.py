@@ -214,3 +214,12 @@ def test_ambiguous_failure_is_not_posted_twice(store: Store) -> None:
     assert len(publisher.published) == 1 and publisher.calls == 1
     audit = store.list_audit(entity="draft", entity_id=draft_id)
     assert audit[0].action == "draft.published" and audit[0].detail["found_existing"] is True
+
+
+def test_every_decision_needs_a_reviewer_name(store: Store) -> None:
+    draft_id = drafted(store)
+    with pytest.raises(InputError, match="reviewer name"):
+        review.approve(store, draft_id, " ")
+    with pytest.raises(InputError, match="reviewer name"):
+        review.reject(store, draft_id, "", "off-tone")
+    assert store.get_draft(draft_id).status == "pending"

@@ -298,3 +298,11 @@ def test_migrations_match_the_models(store: Store) -> None:
         context = MigrationContext.configure(connection)
         assert context.get_current_revision() == "0001"
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_overlong_fields_are_input_errors_on_every_backend(store: Store) -> None:
+    with pytest.raises(InputError, match="member handle is 201 characters long; the limit is 200"):
+        store.submit_post(make_post(1, handle="h" * 201), source="t")
+    with pytest.raises(InputError, match="source"):
+        store.submit_post(make_post(1), source="s" * 51)
+    assert store.job_counts() == {}
