@@ -1,0 +1,163 @@
+"""Review-queue reads under concurrent load, against a real uvicorn server on loopback.
+
+    python benchmarks/api_reads.py [--drafts 500] [--requests 2000] [--concurrency 16]
+                                   [--backend sqlite|postgresql] [--quick]
+
+Seeds the store with drafts (posts queued and drafted by the worker with the deterministic
+fake drafter), then drives `GET /v1/drafts?limit=50` (the queue page) and
+`GET /v1/drafts/{id}` (the review page: post, member, draft, versions, reviews, audit) with a
+reviewer key. The raw engine is `GET /bench/raw` (a constant small JSON) on the same server,
+driven the same way, alternating in rounds: the ratios say what authentication, the store
+reads and serialisation cost on top of uvicorn + FastAPI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import httpx  # noqa: E402
+from webhook_load import (  # noqa: E402
+    ROUNDS,
+    Run,
+    drop_postgres_schema,
+    fresh_postgres_schema,
+)
+
+from api.testing import live_server  # noqa: E402
+
+
+def seed(database_url: str, drafts: int, folder: Path) -> tuple[str, list[int]]:
+    """Create `drafts` pending drafts and a reviewer key; returns (key, draft ids)."""
+    from copilot.settings import load_settings
+    from copilot.store import open_store
+    from copilot.store_records import DraftRecord
+    from copilot.types import Member, Post
+    from copilot.worker import fake_draft, run_worker
+
+    store = open_store(database_url)
+    try:
+        key = store.create_api_key("reviewer", "bench-reviewer")[1]
+        for i in range(drafts):
+            post = Post(
+                text=f"My Hub lost its scenes after the 3.3 update (report {i}). Any ideas?",
+                title=f"Scenes gone #{i}",
+                member=Member(handle=f"member{i}", name=f"Member {i}", post_count=i % 40),
+                forum="discourse",
+                forum_post_id=str(50_000 + i),
+                topic_id=str(9_000 + i),
+                post_number=1,
+            )
+            store.submit_post(post, source="bench")
+
+        def ignore(record: DraftRecord) -> None:
+            return None
+
+        settings = load_settings(env="test", data_dir=folder / "data", database_url=database_url)
+        run_worker(settings, once=True, store=store, drafter=fake_draft, learner=ignore, poll=0.01)
+        ids = [row.id for row in store.list_queue(limit=drafts)]
+    finally:
+        store.close()
+    return key, ids
+
+
+async def drive(url: str, paths: list[str], concurrency: int, key: str | None) -> Run:
+    run = Run()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60, headers=headers) as c:
+
+        async def worker() -> None:
+            while True:
+                try:
+                    path = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                started = time.perf_counter()
+                response = await c.get(path)
+                run.latencies.append(time.perf_counter() - started)
+                run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--drafts", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=2000, help="per kind of read")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="200 drafts, 400 requests each")
+    args = parser.parse_args()
+    drafts, total = (200, 400) if args.quick else (args.drafts, args.requests)
+
+    folder = Path(tempfile.mkdtemp(prefix="moments-reads-bench-"))
+    schema = None
+    if args.backend == "postgresql":
+        database_url, schema = fresh_postgres_schema()
+    else:
+        database_url = f"sqlite:///{folder / 'moments.db'}"
+    try:
+        key, ids = seed(database_url, drafts, folder)
+        env = {
+            "MOMENTS_ENV": "test",
+            "MOMENTS_DATA_DIR": str(folder / "data"),
+            "MOMENTS_DATABASE_URL": database_url,
+            "MOMENTS_RATE_LIMIT_PER_MINUTE": "100000000",
+        }
+        rng = random.Random(3)
+        kinds = {
+            "raw engine (/bench/raw)": ([("/bench/raw")] * total, None),
+            "queue page (50 rows)": (
+                [
+                    f"/v1/drafts?limit=50&offset={rng.randrange(0, max(1, drafts - 50))}"
+                    for _ in range(total)
+                ],
+                key,
+            ),
+            "draft detail": ([f"/v1/drafts/{rng.choice(ids)}" for _ in range(total)], key),
+        }
+        results = {name: Run() for name in kinds}
+        with live_server(
+            env, app="benchmarks.webhook_load:create_bench_app", log_path=folder / "server.log"
+        ) as url:
+            asyncio.run(drive(url, ["/bench/raw"] * 50, args.concurrency, None))
+            for part in range(ROUNDS):
+                for name, (paths, auth) in kinds.items():
+                    chunk = paths[part::ROUNDS]
+                    results[name].add(asyncio.run(drive(url, chunk, args.concurrency, auth)))
+    finally:
+        if schema:
+            drop_postgres_schema(schema)
+
+    raw = results["raw engine (/bench/raw)"]
+    print(
+        f"api reads: {drafts} drafts, {total} requests per kind, concurrency "
+        f"{args.concurrency}, backend {args.backend}"
+    )
+    print(f"{'':26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x raw rps':>11}{'x raw p99':>11}")
+    for name, run in results.items():
+        print(
+            f"{name:26}{run.rps:9.0f}{run.pct(0.5):9.1f}{run.pct(0.99):9.1f}"
+            f"{run.rps / raw.rps:11.2f}{run.pct(0.99) / max(raw.pct(0.99), 1e-9):11.1f}"
+            f"  {dict(sorted(run.statuses.items()))}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Webhook load: signed Discourse deliveries against a real uvicorn server on loopback.
+
+    python benchmarks/webhook_load.py [--requests 3000] [--concurrency 32] [--redeliveries 0.3]
+                                      [--backend sqlite|postgresql] [--workers 1] [--quick]
+
+A bounded asyncio + httpx load generator sends `post_created` payloads (Discourse's shape,
+each signed with HMAC-SHA256); 30% are redeliveries of a post already sent, with a new event
+id, as Discourse retries do. Afterwards the store is counted: lost = posts sent but not
+recorded or without a job; duplicate = a post recorded or queued more than once. Goal:
+>= 300 req/s on 2 cores, 0 lost, 0 duplicate.
+
+The raw engine is a trivial endpoint on the same server (`POST /bench/raw`: read the body,
+answer `{"ok": true}`) driven by the same generator, so the ratio is what Moments adds
+(signature, JSON parsing, mapping, one INSERT transaction) on top of uvicorn + FastAPI.
+The load generator shares the machine's cores with the server; figures are conservative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+
+from api.discourse import sign  # noqa: E402
+from api.testing import live_server, sample_payload  # noqa: E402
+
+SECRET = "bench-webhook-secret-5b1e"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ROUNDS = 3
+
+
+def create_bench_app() -> FastAPI:
+    """The Moments app plus the raw-engine endpoints (run by uvicorn --factory)."""
+    from api.app import create_app
+
+    app = create_app()
+
+    @app.post("/bench/raw")
+    async def raw(request: Request) -> dict[str, bool]:
+        await request.body()
+        return {"ok": True}
+
+    @app.get("/bench/raw")
+    def raw_get() -> dict[str, Any]:
+        return {"ok": True}
+
+    return app
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, other: Run) -> None:
+        self.latencies += other.latencies
+        self.seconds += other.seconds
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def make_deliveries(count: int, redeliveries: float, seed: int = 7) -> tuple[list[bytes], int]:
+    """Bodies to send, in order, and how many distinct posts they hold."""
+    rng = random.Random(seed)
+    template = sample_payload("post_created")
+    bodies: list[bytes] = []
+    sent: list[bytes] = []
+    for i in range(count):
+        if sent and rng.random() < redeliveries:
+            bodies.append(rng.choice(sent))
+            continue
+        payload = copy.deepcopy(template)
+        post = payload["post"]
+        post["id"] = 100_000 + i
+        post["topic_id"] = 5_000 + i // 3
+        post["post_number"] = 1 + i % 3
+        post["username"] = f"member{i % 500}"
+        post["raw"] = f"{post['raw']} (report #{i})"
+        body = json.dumps(payload).encode()
+        sent.append(body)
+        bodies.append(body)
+    return bodies, len(sent)
+
+
+async def drive(url: str, path: str, bodies: list[bytes], concurrency: int, signed: bool) -> Run:
+    run = Run()
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            while True:
+                try:
+                    body = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Discourse-Instance": "https://forum.lumen.example",
+                    "X-Discourse-Event-Id": uuid.uuid4().hex[:12],
+                    "X-Discourse-Event-Type": "post",
+                    "X-Discourse-Event": "post_created",
+                }
+                if signed:
+                    headers["X-Discourse-Event-Signature"] = sign(SECRET, body)
+                started = time.perf_counter()
+                response = await client.post(path, content=body, headers=headers)
+                run.latencies.append(time.perf_counter() - started)
+                run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def count_store(database_url: str, distinct: int) -> tuple[int, int, int, int]:
+    """(posts recorded, jobs, lost, duplicate) for the benchmark's forum post ids."""
+    from sqlalchemy import func, select
+
+    from copilot.store import open_store
+    from copilot.store_models import JobRow, PostRow
+
+    store = open_store(database_url)
+    try:
+        with store.engine.connect() as connection:
+            per_post = dict(
+                connection.execute(
+                    select(PostRow.forum_post_id, func.count()).group_by(PostRow.forum_post_id)
+                ).all()
+            )
+            jobs_per_post = dict(
+                connection.execute(
+                    select(PostRow.forum_post_id, func.count(JobRow.id))
+                    .join(JobRow, JobRow.post_id == PostRow.id)
+                    .group_by(PostRow.forum_post_id)
+                ).all()
+            )
+    finally:
+        store.close()
+    lost = max(0, distinct - len(per_post)) + sum(
+        1 for post_id in per_post if jobs_per_post.get(post_id, 0) == 0
+    )
+    duplicate = sum(n - 1 for n in per_post.values() if n > 1) + sum(
+        n - 1 for n in jobs_per_post.values() if n > 1
+    )
+    return len(per_post), sum(jobs_per_post.values()), lost, duplicate
+
+
+def fresh_postgres_schema() -> tuple[str, str]:
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--redeliveries", type=float, default=0.3)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--quick", action="store_true", help="600 requests")
+    args = parser.parse_args()
+    total = 600 if args.quick else args.requests
+
+    folder = Path(tempfile.mkdtemp(prefix="moments-webhook-bench-"))
+    schema = None
+    if args.backend == "postgresql":
+        database_url, schema = fresh_postgres_schema()
+    else:
+        database_url = f"sqlite:///{folder / 'moments.db'}"
+    env = {
+        "MOMENTS_ENV": "test",
+        "MOMENTS_DATA_DIR": str(folder / "data"),
+        "MOMENTS_DATABASE_URL": database_url,
+        "MOMENTS_DISCOURSE_WEBHOOK_SECRET": SECRET,
+        "MOMENTS_MAX_BODY_BYTES": "1000000",
+    }
+    bodies, distinct = make_deliveries(total, args.redeliveries)
+    warmup, _ = make_deliveries(50, 0.0, seed=99)
+    extra = ["--workers", str(args.workers)] if args.workers > 1 else []
+    try:
+        with live_server(
+            env,
+            app="benchmarks.webhook_load:create_bench_app",
+            log_path=folder / "server.log",
+            extra_args=extra,
+        ) as url:
+            asyncio.run(drive(url, "/bench/raw", warmup, args.concurrency, signed=False))
+            raw, moments = Run(), Run()
+            # Alternate in rounds so a busy neighbour on the machine hurts both sides alike.
+            for part in range(ROUNDS):
+                chunk = bodies[part::ROUNDS]
+                raw.add(asyncio.run(drive(url, "/bench/raw", chunk, args.concurrency, False)))
+                moments.add(
+                    asyncio.run(drive(url, "/v1/webhooks/discourse", chunk, args.concurrency, True))
+                )
+        posts, jobs, lost, duplicate = count_store(database_url, distinct)
+    finally:
+        if schema:
+            drop_postgres_schema(schema)
+
+    print(
+        f"webhook load: {total} deliveries ({distinct} distinct posts, "
+        f"{total - distinct} redeliveries), concurrency {args.concurrency}, "
+        f"backend {args.backend}, {args.workers} uvicorn worker(s)"
+    )
+    print(f"{'':24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}  statuses")
+    for name, run in (("raw engine (/bench/raw)", raw), ("Moments webhook", moments)):
+        print(
+            f"{name:24}{run.rps:10.0f}{run.pct(0.5):10.1f}{run.pct(0.99):10.1f}  "
+            f"{dict(sorted(run.statuses.items()))}"
+        )
+    print(
+        f"ratio Moments/raw: throughput {moments.rps / raw.rps:.2f}x, "
+        f"p99 {moments.pct(0.99) / max(raw.pct(0.99), 1e-9):.1f}x; "
+        f"mean {statistics.mean(moments.latencies) * 1000:.1f} ms"
+    )
+    print(f"store: {posts} posts, {jobs} jobs; lost {lost}, duplicate {duplicate}")
+    goal = moments.rps >= 300 and lost == 0 and duplicate == 0
+    print(f"goal (>= 300 req/s, 0 lost, 0 duplicate): {'met' if goal else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
