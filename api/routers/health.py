@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 from fastapi import APIRouter, Request, Response
 
@@ -23,7 +22,6 @@ from copilot.store import Store
 router = APIRouter(tags=["health"])
 
 VERSION = "0.1.0"
-METRICS_SCAN_LIMIT = 100_000
 
 
 @router.get("/health", summary="Liveness: the process answers", response_model=HealthPublic)
@@ -100,8 +98,25 @@ def ready(
     return result
 
 
-def _by_status(values: list[str]) -> dict[str, int]:
-    return dict(Counter(values))
+def status_counts(store: Store) -> dict[str, dict[str, int]]:
+    """Rows per status of jobs, drafts and publications: three GROUP BY queries.
+    (Read-only over the store's tables; the store has no counting method of its own yet.)"""
+    from sqlalchemy import func, select
+
+    from copilot.store_models import DraftRow, JobRow, PublicationRow
+
+    counts: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as connection:
+        for name, table in (
+            ("jobs", JobRow),
+            ("drafts", DraftRow),
+            ("publications", PublicationRow),
+        ):
+            rows = connection.execute(
+                select(table.status, func.count()).group_by(table.status)
+            ).all()
+            counts[name] = {str(status): int(n) for status, n in rows}
+    return counts
 
 
 @router.get(
@@ -112,21 +127,11 @@ def _by_status(values: list[str]) -> dict[str, int]:
 )
 def metrics(request: Request, store: StoreDep, _caller: ReviewerKey) -> MetricsPublic:
     recorder: RequestMetrics = request.app.state.metrics
-    counts = getattr(store, "status_counts", None)
-    if callable(counts):
-        totals = counts()
-        jobs, drafts, publications = totals["jobs"], totals["drafts"], totals["publications"]
-    else:
-        jobs = _by_status([j.status for j in store.list_jobs(limit=METRICS_SCAN_LIMIT)])
-        drafts = {
-            status: store.queue_counts(status=status).total
-            for status in ("pending", "approved", "rejected", "superseded", "published")
-        }
-        publications = {}
+    counts = status_counts(store)
     return MetricsPublic(
         uptime_seconds=round(time.time() - recorder.started, 1),
-        jobs=jobs,
-        drafts=drafts,
-        publications=publications,
+        jobs=counts["jobs"],
+        drafts=counts["drafts"],
+        publications=counts["publications"],
         requests={k: RouteMetrics(**v) for k, v in recorder.snapshot().items()},
     )

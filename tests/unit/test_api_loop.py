@@ -145,6 +145,10 @@ def test_full_loop_publishes_exactly_once(
     actions = [a["action"] for a in final["audit"]]
     assert actions, "the draft's audit trail is shown"
 
+    metrics = client.get("/v1/metrics", headers=harness.auth("reviewer")).json()
+    assert metrics["publications"] == {"published": 1}
+    assert metrics["drafts"] == {"published": 1} and metrics["jobs"] == {"done": 1}
+
 
 def test_double_approve_is_409_with_a_clear_message(client: TestClient, harness: Harness) -> None:
     webhook(client)
