@@ -1,0 +1,181 @@
+"""The review queue: what is waiting, most urgent and oldest first; new drafts appear by
+themselves. Also: draft a reply to a post that did not come through the forum."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import streamlit as st
+
+from ui.client import UIError
+from ui.components import (
+    MOMENT_LABELS,
+    STATUS_BADGE,
+    URGENCY_BADGE,
+    URGENCY_ORDER,
+    age,
+    attempt,
+    client,
+    escape_md,
+    moment_label,
+    show_error,
+    show_flash,
+)
+
+REFRESH = timedelta(seconds=5)
+STATUSES = ["pending", "approved", "published", "rejected", "superseded"]
+
+st.title("Review queue")
+show_flash()
+
+api = client()
+
+# Filters --------------------------------------------------------------------------------------
+
+cols = st.columns(4)
+status = cols[0].selectbox("Status", STATUSES, key="q_status")
+moment = cols[1].selectbox(
+    "Moment",
+    [None, *MOMENT_LABELS],
+    format_func=lambda m: "All moments" if m is None else moment_label(m),
+    key="q_moment",
+)
+urgency = cols[2].selectbox(
+    "Urgency",
+    [None, *URGENCY_ORDER],
+    format_func=lambda u: "Any urgency" if u is None else u,
+    key="q_urgency",
+)
+community = cols[3].text_input("Community", key="q_community", placeholder="all communities")
+
+
+def sort_key(row: dict[str, Any]) -> tuple[int, float]:
+    """Most urgent first, then oldest first."""
+    return (URGENCY_ORDER.get(row.get("urgency", ""), 9), -float(row.get("age_hours") or 0))
+
+
+def open_draft(draft_id: int) -> None:
+    st.session_state["draft_id"] = draft_id
+    st.switch_page("pages/review.py", query_params={"draft": str(draft_id)})
+
+
+def queue_row(row: dict[str, Any]) -> None:
+    with st.container(border=True):
+        left, right = st.columns([6, 1], vertical_alignment="center")
+        title = row.get("title") or row.get("excerpt", "")[:80] or f"Post {row.get('post_id')}"
+        who = row.get("member_name") or row.get("member_handle") or "unknown member"
+        badges = [
+            f":violet-badge[{moment_label(row.get('moment'))}]",
+            URGENCY_BADGE.get(row.get("urgency", ""), row.get("urgency", "")),
+        ]
+        if row.get("status") != "pending":
+            badges.append(STATUS_BADGE.get(row.get("status", ""), row.get("status", "")))
+        if row.get("flagged"):
+            flags = ", ".join(f.replace("_", " ") for f in row.get("flags") or [])
+            badges.append(f":red-badge[:material/flag: {flags or 'flagged'}]")
+        left.markdown(f"**{escape_md(title)}** " + " ".join(badges))
+        left.caption(
+            f"{escape_md(who)} · {age(row.get('age_hours'))} · tone "
+            f"{float(row.get('tone_overall') or 0):.2f} · draft #{row['id']}"
+        )
+        left.markdown(escape_md((row.get("excerpt") or "")[:200]))
+        if right.button("Open", key=f"open_{row['id']}", type="primary", width="stretch"):
+            open_draft(int(row["id"]))
+
+
+@st.fragment(run_every=REFRESH)
+def live_queue() -> None:
+    """The counts and the list, refreshed every few seconds without a page reload."""
+    try:
+        counts = api.counts(status=status, community=community or None)
+        rows = api.list_drafts(
+            status=status,
+            moment=moment,
+            urgency=urgency,
+            community=community or None,
+            limit=200,
+        )
+    except UIError as exc:
+        show_error(exc)
+        return
+    by_moment = counts.get("by_moment") or {}
+    metrics = st.columns(min(6, len(by_moment) + 1) or 1)
+    metrics[0].metric(f"{status.capitalize()} drafts", counts.get("total", 0))
+    for column, (name, number) in zip(
+        metrics[1:], sorted(by_moment.items(), key=lambda kv: -kv[1]), strict=False
+    ):
+        column.metric(moment_label(name), number)
+    by_urgency = counts.get("by_urgency") or {}
+    if by_urgency:
+        st.caption(
+            "By urgency: "
+            + " · ".join(
+                f"{u} {by_urgency[u]}"
+                for u in sorted(by_urgency, key=lambda u: URGENCY_ORDER.get(u, 9))
+            )
+        )
+    st.divider()
+    if not rows:
+        if status == "pending" and not (moment or urgency or community):
+            st.info(
+                "Nothing is waiting for review. New drafts appear here by themselves as the "
+                "worker prepares them (`moments worker`, or `moments up`)."
+            )
+        else:
+            st.info("No drafts match these filters.")
+        return
+    for row in sorted(rows, key=sort_key):
+        queue_row(row)
+
+
+live_queue()
+
+# Draft a reply to a post that did not come through a webhook ------------------------------------
+
+
+@st.fragment(run_every=timedelta(seconds=2))
+def job_progress() -> None:
+    job_id = st.session_state.get("new_post_job")
+    if not job_id:
+        return
+    try:
+        job = api.get_job(int(job_id))
+    except UIError as exc:
+        show_error(exc)
+        return
+    status_ = job.get("status")
+    if status_ == "done" and job.get("draft_id"):
+        st.success(f"Draft #{job['draft_id']} is ready.")
+        if st.button("Open the draft", key="open_new_draft", type="primary"):
+            st.session_state.pop("new_post_job", None)
+            open_draft(int(job["draft_id"]))
+    elif status_ == "failed":
+        st.error(f"Drafting failed: {job.get('last_error')}")
+    else:
+        waiting = "Waiting for a worker" if status_ == "queued" else "The worker is drafting"
+        st.progress(0.15 if status_ == "queued" else 0.6, text=f"{waiting} (job {job_id}) …")
+        st.caption("You can keep reviewing; the draft also appears in the queue when ready.")
+
+
+with st.expander("Draft a reply to a new post"):
+    with st.form("new_post", clear_on_submit=True):
+        title = st.text_input("Title")
+        text = st.text_area("The member's post", height=120)
+        c1, c2, c3 = st.columns(3)
+        name = c1.text_input("Member name")
+        handle = c2.text_input("Handle")
+        joined = c3.text_input("Joined (YYYY-MM-DD)")
+        sent = st.form_submit_button("Queue a draft", type="primary")
+    if sent:
+        if not text.strip():
+            st.error("Paste the member's post first.")
+        else:
+            member: dict[str, Any] = {"name": name or None, "handle": handle or None}
+            if joined.strip():
+                member["joined_at"] = joined.strip()
+            post = {"text": text, "title": title or None, "member": member, "forum": "manual"}
+            result = attempt(lambda: api.submit_post(post))
+            if result:
+                st.session_state["new_post_job"] = result.get("job_id")
+    job_progress()
