@@ -204,7 +204,6 @@ class DraftRegenerate(_Wire):
     instruction: str | None = Field(
         default=None, max_length=500, description='e.g. "warmer", "mention the workaround"'
     )
-    expected_version: int | None = None
 
 
 class RegenerateQueued(_Wire):
