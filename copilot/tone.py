@@ -50,13 +50,13 @@ from copilot.tone_rules import (
     PROMISE_EXPLICIT,
     PROMISE_SOFT,
     PROMPT_LEAK,
-    QUESTION_SPLIT,
     SECOND_PERSON,
-    TECH_TOKEN,
     WARM,
     Pattern,
+    tech_tokens,
 )
 from copilot.tone_text import (
+    Rule,
     content_words,
     looks_non_english,
     sentences,
@@ -118,7 +118,7 @@ MOMENT_WEIGHTS: dict[MomentType, dict[str, float]] = {
 }
 
 _LEVEL_SCORE = (0.0, 0.5, 0.85)
-ACTION_REQUEST = re.compile(
+ACTION_REQUEST = Rule(
     r"(?:could|can|would|will) you (?:please )?(?!tell|share|describe|walk|say)"
     r"(?:open|send|check|try|move|post|add|give|make|update|restart|reset|install|dm|message|"
     r"email|use|turn|hold|switch|go|look|confirm|provide|attach)"
@@ -229,9 +229,9 @@ def _interpretations(low: str, reflected: list[str], hostile: bool) -> ToneScore
     )
 
 
-def _explorations(text: str, low: str, post_words: set[str], hostile: bool) -> ToneScore:
+def _explorations(text: str, low: str, post_words: frozenset[str], hostile: bool) -> ToneScore:
     strong_hits = _hits(EXPLORE_STRONG, low)
-    questions = [q.strip() for q in QUESTION_SPLIT.findall(text) if len(q.strip()) > 1]
+    questions = [q for q in sentences(text) if q.endswith("?") and len(q) > 1]
     strong_q: list[str] = []
     weak_q: list[str] = []
     for q in questions:
@@ -241,7 +241,8 @@ def _explorations(text: str, low: str, post_words: set[str], hostile: bool) -> T
             continue
         words = tokens(ql)
         about_them = bool(SECOND_PERSON.search(ql)) or ql.startswith(("how ", "what ", "which "))
-        if ACTION_REQUEST.match(ql):  # "could you open a ticket?" asks for an action
+        action = ACTION_REQUEST.search(ql)
+        if action is not None and action.start() == 0:  # "could you open a ticket?": an action
             weak_q.append(q)
             continue
         specific = len(content_words(ql)) >= 2 or bool(FEELING_WORDS.search(ql))
@@ -382,7 +383,7 @@ def _clarity(text: str, low: str, moment: MomentType | None) -> tuple[ToneScore,
     longest = max((len(tokens(s)) for s in sentences(text)), default=0)
     steps = _hits(NEXT_STEP, low, limit=3)
     jargon = JARGON.findall(low)
-    tech = [t for t in TECH_TOKEN.findall(text) if t not in PLAIN_ACRONYMS and not t.isdigit()]
+    tech = tech_tokens(text)
     jargon_share = (len(jargon) + len(tech)) / max(1, n_words)
     needs_step = moment not in {MomentType.MILESTONE, MomentType.CONTRIBUTION, MomentType.WELCOME}
     s = 0.4 * readability + 0.2 * _clip((32.0 - wps) / 16.0)
@@ -403,42 +404,38 @@ def _clarity(text: str, low: str, moment: MomentType | None) -> tuple[ToneScore,
 
 # Guideline checks ------------------------------------------------------------------------------
 
-_THANKS = re.compile(r"thank|appreciate|grateful")
-_GREETING = re.compile(
+_THANKS = Rule(r"thank|appreciate|grateful")
+_GREETING = Rule(
     r"^(?:\W*)(?:hi|hello|hey|welcome|dear|good (?:morning|afternoon|evening))|welcome"
 )
-_OWNS = re.compile(
+_OWNS = Rule(
     r"on us|our (?:fault|bug|mistake|failure|side)|we (?:broke|messed|got it wrong|made)|"
     r"is a (?:known )?(?:\w+ )?bug|that's on|this one is on|we're sorry|we are sorry|"
     r"sorry|we apologi[sz]e|apologies|our failure"
 )
-_RESOURCE = re.compile(
+_RESOURCE = Rule(
     r"guide|docs|documentation|faq|thread|category|tutorial|video|channel|wiki|getting started|link"
 )
-_INVITE = re.compile(r"\?|let (?:me|us) know|feel free|would love|introduce|share|join|come say")
-_GUIDELINES = re.compile(
-    r"guideline|code of conduct|community rules|our rules|be respectful|respect"
-)
-_NEUTRAL_BOTH = re.compile(
+_INVITE = Rule(r"\?|let (?:me|us) know|feel free|would love|introduce|share|join|come say")
+_GUIDELINES = Rule(r"guideline|code of conduct|community rules|our rules|be respectful|respect")
+_NEUTRAL_BOTH = Rule(
     r"both|everyone|each other|all of you|fair|understand|i can see|sounds like|privately|"
     r"separate thread"
 )
-_TIME = re.compile(
+_TIME = Rule(
     r"\d{1,2}[:.]\d{2}|\d{1,2} ?(?:am|pm)|utc|gmt|within the (?:next )?\w+ (?:hour|minute)s?|"
     r"next update|update (?:here|you) (?:by|at|in)"
 )
-_FACTS = re.compile(
+_FACTS = Rule(
     r"since|affect|down|outage|is failing|are failing|bug|incident|charged|caused|"
     r"we have no sign|some (?:members|users|hubs|orders)"
 )
-_SPECIFIC_THANKS = re.compile(r"thank|appreciat|grateful|well done|congrat|brilliant|amazing")
-_IMPACT = re.compile(
+_SPECIFIC_THANKS = Rule(r"thank|appreciat|grateful|well done|congrat|brilliant|amazing")
+_IMPACT = Rule(
     r"means|matters|helps?|will make|makes|so many|everyone|exactly what|big gift|"
     r"huge|reach|for (?:everyone|the community|others)|people|newcomers"
 )
-_CONGRATS = re.compile(
-    r"congrat|well done|happy anniversary|hooray|woohoo|celebrat|amazing|fantastic"
-)
+_CONGRATS = Rule(r"congrat|well done|happy anniversary|hooray|woohoo|celebrat|amazing|fantastic")
 
 
 def _guideline(
@@ -546,9 +543,9 @@ def _empty_card(reason: str) -> ToneCard:
     )
 
 
-def _reflected(reply_words: set[str], post: str | None) -> tuple[list[str], set[str]]:
+def _reflected(reply_words: frozenset[str], post: str | None) -> tuple[list[str], frozenset[str]]:
     if not post:
-        return [], set()
+        return [], frozenset()
     post_words = content_words(post)
     return sorted(reply_words & post_words), post_words
 

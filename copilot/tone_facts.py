@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from copilot.tone_text import sentences
+from copilot.tone_text import Rule, sentences
 from copilot.types import Member
 
 _YOU = re.compile(r"(?<![a-z'])(?:you|your|yours|you've|you're)(?![a-z])")
@@ -39,6 +39,11 @@ _ROLE = re.compile(
     r"(moderator|mod|admin|administrator|staff member|maintainer|core contributor|team member|"
     r"leader|organi[sz]er|veteran|regular|volunteer|ambassador|employee|beta tester|translator)s?"
     r"(?![a-z])"
+)
+# Every claim checked below needs a digit, a number word with "year", or a role word.
+_GATE = Rule(
+    r"\d|years?|moderator|mod|admin|staff|maintainer|contributor|team member|leader|organi|"
+    r"veteran|regular|volunteer|ambassador|employee|tester|translator"
 )
 _WORD_NUM = {
     "one": 1,
@@ -80,6 +85,8 @@ def find_invented_facts(
     text: str, *, post: str | None, member: Member | None, today: date | None = None
 ) -> list[str]:
     """Phrases in `text` that state member facts not supported by `member` or `post`."""
+    if _GATE.search(text.lower()) is None:
+        return []
     post_low = (post or "").lower()
     post_numbers = _numbers(post or "")
     name = (member.display_name if member else None) or ""

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from copilot.tone_text import sentences, tokens, vader_lexicon
+from copilot.tone_text import Rule, sentences, tokens, vader_lexicon
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "politeness_model.json"
 
@@ -29,8 +29,8 @@ _W = r"(?<![a-z'])"  # word start
 _E = r"(?![a-z])"  # word end
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(_W + "(?:" + "|".join(alternatives) + ")" + _E)
+def _rx(*alternatives: str) -> Rule:
+    return Rule(_W + "(?:" + "|".join(alternatives) + ")" + _E)
 
 
 GRATITUDE = _rx(r"thank(?:s|\s+you)?", r"appreciate[ds]?", r"appreciated", r"grateful", r"cheers")
@@ -98,9 +98,13 @@ FACTUALITY = _rx(
     r"in reality",
 )
 EMPHATIC = _rx(r"obviously", r"clearly", r"of course", r"seriously", r"simply", r"just")
-FIRST_PLURAL = _rx(r"we", r"our", r"us", r"ours", r"ourselves", r"let's", r"we're", r"we'll")
-FIRST_SINGULAR = _rx(r"i", r"me", r"my", r"mine", r"myself", r"i'm", r"i've", r"i'll", r"i'd")
-SECOND = _rx(r"you", r"your", r"yours", r"yourself", r"you're", r"you've", r"you'll", r"you'd")
+# single-word strategies are checked on the token set (same answers as a bounded regex, faster)
+FIRST_PLURAL_W = frozenset("we our us ours ourselves let's we're we'll".split())
+FIRST_SINGULAR_W = frozenset("i me my mine myself i'm i've i'll i'd".split())
+SECOND_W = frozenset("you your yours yourself you're you've you'll you'd".split())
+NEGATION_W = frozenset("not no never nobody nothing".split())
+MODAL_W = frozenset("could would might may".split())
+CONDITIONAL_W = frozenset("if whether unless".split())
 OBLIGATION = _rx(
     r"you (?:should|must|need to|have to|ought to)",
     r"you'd better",
@@ -140,18 +144,13 @@ INSULT = _rx(
     r"ignorant",
     r"clueless",
 )
-WHY = _rx(r"why")
-MODAL_ANY = _rx(r"could", r"would", r"might", r"may")
 HELP = _rx(r"help\w*", r"assist\w*")
-CONTRACTED_NEG = _rx(r"\w+n't", r"cannot")
 ALREADY = _rx(r"already", r"again", r"still", r"yet another", r"keep \w+ing")
-CONDITIONAL = _rx(r"if", r"whether", r"unless")
 POLITE_BUT = re.compile(r"(?:thanks|thank you|sorry|ok|okay|sure|agreed?)\W{0,3}\s*but\b")
 REASSURE = _rx(
     r"no worries", r"not to worry", r"don't worry", r"no problem", r"take it easy", r"never mind"
 )
 SMILEY_RE = re.compile(r"[:;]-?[)D]|\(:|\^\^")
-NEGATION = _rx(r"not", r"no", r"never", r"\w+n't", r"nobody", r"nothing")
 
 GREETING_STARTS = frozenset({"hi", "hello", "hey", "greetings", "dear", "howdy", "welcome"})
 DEFERENCE_STARTS = frozenset(
@@ -275,7 +274,7 @@ class PolitenessFeatures:
     evidence: dict[str, str]  # feature -> the phrase that triggered it
 
 
-def _first_match(rx: re.Pattern[str], low: str) -> str | None:
+def _first_match(rx: Rule | re.Pattern[str], low: str) -> str | None:
     m = rx.search(low)
     return m.group(0) if m else None
 
@@ -285,16 +284,13 @@ def extract_features(text: str) -> PolitenessFeatures:
     low = text.lower().replace("’", "'")
     toks = tokens(low)
     sents = sentences(text)
-    starts: list[str] = []
-    for s in sents:
-        st = tokens(s[:40])
-        if st:
-            starts.append(st[0])
+    sent_starts = [tokens(s[:24])[:1] for s in sents]
+    starts = [st[0] for st in sent_starts if st]
     start_set = set(starts)
     ev: dict[str, str] = {}
     vals: dict[str, float] = {}
 
-    def rx_feat(name: str, rx: re.Pattern[str]) -> None:
+    def rx_feat(name: str, rx: Rule | re.Pattern[str]) -> None:
         hit = _first_match(rx, low)
         vals[name] = 1.0 if hit else 0.0
         if hit:
@@ -333,15 +329,21 @@ def extract_features(text: str) -> PolitenessFeatures:
     rx_feat("subjunctive", SUBJUNCTIVE)
     rx_feat("factuality", FACTUALITY)
     rx_feat("emphatic", EMPHATIC)
-    rx_feat("first_person_plural", FIRST_PLURAL)
-    first = _first_match(FIRST_SINGULAR, low)
-    vals["first_person"] = 1.0 if first else 0.0
+    tokset = set(toks)
+
+    def word_feat(name: str, words: frozenset[str]) -> None:
+        hit = tokset & words
+        vals[name] = 1.0 if hit else 0.0
+        if hit:
+            ev[name] = min(hit)
+
+    word_feat("first_person_plural", FIRST_PLURAL_W)
+    vals["first_person"] = 1.0 if tokset & FIRST_SINGULAR_W else 0.0
     start_feat("first_person_start", FIRST_STARTS)
-    vals["second_person"] = 1.0 if _first_match(SECOND, low) else 0.0
+    vals["second_person"] = 1.0 if tokset & SECOND_W else 0.0
     start_feat("second_person_start", SECOND_STARTS)
     direct_q = False
-    for s in sents:
-        st = tokens(s[:40])
+    for s, st in zip(sents, sent_starts, strict=True):
         if st and st[0] in WH_STARTS and s.rstrip().endswith("?"):
             direct_q = True
             ev["direct_question"] = s[:60]
@@ -352,7 +354,10 @@ def extract_features(text: str) -> PolitenessFeatures:
     rx_feat("obligation", OBLIGATION)
     rx_feat("offer_help", OFFER)
     rx_feat("insult", INSULT)
-    rx_feat("negation", NEGATION)
+    negator = next((t for t in toks if t in NEGATION_W or t.endswith("n't")), None)
+    vals["negation"] = 1.0 if negator else 0.0
+    if negator:
+        ev["negation"] = negator
     lex = vader_lexicon()
     pos = [t for t in toks if lex.get(t, 0.0) >= 1.5]
     neg = [t for t in toks if lex.get(t, 0.0) <= -1.5]
@@ -371,17 +376,20 @@ def extract_features(text: str) -> PolitenessFeatures:
         ev["all_caps"] = caps[0]
     vals["length"] = min(math.log1p(len(toks)) / 5.0, 1.5)
     vals["n_questions"] = min(text.count("?"), 3) / 3.0
-    rx_feat("why", WHY)
+    word_feat("why", frozenset({"why"}))
     vals["first_is_question"] = 1.0 if sents and sents[0].rstrip().endswith("?") else 0.0
     vals["you_count"] = min(sum(1 for t in toks if t in SECOND_STARTS), 4) / 4.0
     vals["i_count"] = min(sum(1 for t in toks if t in FIRST_STARTS), 4) / 4.0
     last = sents[-1].lower() if sents else ""
     vals["gratitude_end"] = 1.0 if GRATITUDE.search(last) else 0.0
-    rx_feat("modal_any", MODAL_ANY)
+    word_feat("modal_any", MODAL_W)
     rx_feat("help_word", HELP)
-    rx_feat("contracted_negation", CONTRACTED_NEG)
+    cneg = next((t for t in toks if t.endswith("n't") or t == "cannot"), None)
+    vals["contracted_negation"] = 1.0 if cneg else 0.0
+    if cneg:
+        ev["contracted_negation"] = cneg
     rx_feat("already_again", ALREADY)
-    rx_feat("conditional", CONDITIONAL)
+    word_feat("conditional", CONDITIONAL_W)
     vals_lex = [lex[t] for t in toks if t in lex]
     vals["mean_valence"] = (sum(vals_lex) / len(vals_lex)) / 4.0 if vals_lex else 0.0
     vals["n_sentences"] = min(len(sents), 6) / 6.0

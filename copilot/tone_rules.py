@@ -7,16 +7,16 @@ blaming the reader), not about the Lumen product, so they transfer to other comm
 
 from __future__ import annotations
 
-import re
+from copilot.tone_text import Rule
 
-Pattern = re.Pattern[str]
-
-
-def rx(source: str) -> Pattern:
-    return re.compile(source)
+Pattern = Rule
 
 
-def table(*pairs: tuple[str, str]) -> list[tuple[Pattern, str]]:
+def rx(source: str) -> Rule:
+    return Rule(source)
+
+
+def table(*pairs: tuple[str, str]) -> list[tuple[Rule, str]]:
     return [(rx(src), label) for src, label in pairs]
 
 
@@ -151,7 +151,6 @@ EXPLORE_GENERIC = rx(
     r"anything else|need anything|let (?:me|us) know|just shout|reach out|"
     r"if you (?:have|need) (?:any|anything)|how it goes|hope (?:this|that) helps|what's next\?"
 )
-QUESTION_SPLIT = re.compile(r"[^.!?\n]*\?")
 SECOND_PERSON = rx(r"(?<![a-z'])(?:you|your|yours|you're|you've|you'd)(?![a-z])")
 FEELING_WORDS = rx(
     r"(?<![a-z])(?:feel\w*|worr\w*|upset|frustrat\w*|proud|excit\w*|hard|stress\w*|scar\w*|"
@@ -378,7 +377,7 @@ NEXT_STEP = table(
         r"email|message|post|visit|head to|start|set|change|remove|unplug|plug)\s",
         "concrete action",
     ),
-    (r"\w+ ?> ?\w+", "menu path"),
+    (r">\s?[a-z][\w ]{0,20}(?:\s?>\s?[a-z][\w ]{0,20})*", "menu path"),
     (
         r"(?:open|file|submit) a (?:support )?ticket|support ticket|private message|direct message|ticket form",
         "ticket / contact route",
@@ -401,6 +400,22 @@ PLAIN_ACRONYMS = frozenset(
     "UTC GMT FAQ OK US UK EU TV PR DM PM AM USB LED PIN ID PDF IOS APP URL FYI BTW CEST CET "
     "PST EST MQTT HTTP HTTPS WIFI GHZ".split()
 )
-TECH_TOKEN = re.compile(
-    r"\b(?:[A-Z]{2,6}\d*|[a-z]+[A-Z][A-Za-z]*|\d+\.\d+\.\d+\S*|[A-Za-z]+/[A-Za-z]+)\b"
-)
+_TECH_STRIP = ".,;:!?()[]\"'"
+
+
+def tech_tokens(text: str) -> list[str]:
+    """Acronyms, camelCase / mixed-case, dotted versions with 3+ parts and a/b tokens."""
+    out: list[str] = []
+    for raw in text.split():
+        w = raw.strip(_TECH_STRIP)
+        if len(w) < 2 or w in PLAIN_ACRONYMS:
+            continue
+        if w.isupper() and w.isalpha() and len(w) <= 6:
+            out.append(w)
+        elif w[1:] != w[1:].lower() and w != w.upper():
+            out.append(w)
+        elif w.count(".") >= 2 and w[0].isdigit():
+            out.append(w)
+        elif "/" in w and w.replace("/", "").isalpha() and len(w) <= 8:
+            out.append(w)
+    return out

@@ -5,9 +5,126 @@ Everything here is pure and cheap; word lists are loaded once and cached.
 
 from __future__ import annotations
 
+import importlib
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Any
+
+_sre_c: Any = importlib.import_module("re._constants")  # the regex parser (Python >= 3.11)
+_sre_p: Any = importlib.import_module("re._parser")
+
+
+def _required(seq: list[Any]) -> frozenset[str] | None:
+    """A set of literals at least one of which every match of `seq` contains (best found)."""
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, av in seq:
+        if op is _sre_c.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            candidates.append(frozenset({run}))
+            run = ""
+        sub: frozenset[str] | None = None
+        if op is _sre_c.SUBPATTERN:
+            sub = _required(list(av[3]))
+        elif op is _sre_c.BRANCH:
+            parts = [_required(list(alt)) for alt in av[1]]
+            if all(p is not None for p in parts):
+                sub = frozenset().union(*[p for p in parts if p is not None])
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
+            sub = _required(list(av[2]))
+        if sub:
+            candidates.append(sub)
+    if run:
+        candidates.append(frozenset({run}))
+    good = [c for c in candidates if min(len(x) for x in c) >= 3 and len(c) <= 48]
+    if not good:
+        return None
+    return max(good, key=_gate_quality)
+
+
+_COMMON_PIECES = frozenset(
+    "you your the to a an and in it we i of for is on that this be are me my our us".split()
+)
+
+
+def _gate_quality(pieces: frozenset[str]) -> float:
+    """Prefer gates whose pieces are long and not common words (they reject more texts)."""
+    shortest = min(len(p.strip()) for p in pieces)
+    if any(p.strip() in _COMMON_PIECES for p in pieces):
+        shortest = 0
+    return shortest - 0.5 * len(pieces)
+
+
+def literal_gate(source: str) -> frozenset[str] | None:
+    """Substrings at least one of which must occur for `source` to match, or None."""
+    try:
+        return _required(list(_sre_p.parse(source)))
+    except Exception:  # noqa: BLE001 - a gate is an optimisation; without it the rule still runs
+        return None
+
+
+_LEFT_BOUNDARIES = ("(?<![a-z])", "(?<![a-z'])", "(?:^|\\W)")
+
+
+class Rule:
+    """A compiled pattern whose leading word-boundary check runs in Python.
+
+    A pattern that starts with a lookbehind or `(?:^|\W)` makes Python's `re` try a full match
+    at every position; without it `re` can skip ahead on the first characters. Matches are rare,
+    so checking the left boundary after the fact is much faster and gives the same answers.
+    A literal gate (substrings one of which every match contains, found by parsing the pattern) skips
+    the regex entirely when none of them occurs in the text.
+    """
+
+    __slots__ = ("gate", "left", "pattern", "rx")
+    gate: tuple[str, ...] | None
+
+    def __init__(self, source: str) -> None:
+        self.pattern = source
+        self.left = False
+        for prefix in _LEFT_BOUNDARIES:
+            if source.startswith(prefix):
+                source = source[len(prefix) :]
+                self.left = True
+                break
+        self.rx = re.compile(source)
+        gate = literal_gate(source)
+        self.gate = tuple(sorted(gate, key=len, reverse=True)) if gate else None
+
+    def _open(self, text: str) -> bool:
+        gate = self.gate
+        if gate is None:
+            return True
+        for piece in gate:
+            if piece in text:
+                return True
+        return False
+
+    def _ok(self, text: str, start: int) -> bool:
+        if not self.left or start == 0:
+            return True
+        prev = text[start - 1]
+        return not (prev.isalpha() or prev == "'")
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if not self._open(text):
+            return None
+        m = self.rx.search(text)
+        while m is not None and not self._ok(text, m.start()):
+            m = self.rx.search(text, m.start() + 1)
+        return m
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        if not self._open(text):
+            return []
+        return [m for m in self.rx.finditer(text) if self._ok(text, m.start())]
+
+    def findall(self, text: str) -> list[str]:
+        return [m.group(0) for m in self.finditer(text)]
+
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,:]\d+)*")
 SENT_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -30,7 +147,7 @@ STOPWORDS = frozenset(
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens (apostrophes normalised)."""
-    return [t.lower().replace("’", "'") for t in WORD_RE.findall(text)]
+    return WORD_RE.findall(text.lower().replace("’", "'"))
 
 
 def sentences(text: str) -> list[str]:
@@ -38,7 +155,8 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENT_SPLIT_RE.split(text) if s and s.strip()]
 
 
-def content_words(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def content_words(text: str) -> frozenset[str]:
     """Lower-cased, crudely stemmed content words (no stopwords, length >= 3)."""
     out: set[str] = set()
     for tok in tokens(text):
@@ -49,9 +167,10 @@ def content_words(text: str) -> set[str]:
         if len(tok) < 3 or tok in STOPWORDS:
             continue
         out.add(stem(tok))
-    return out
+    return frozenset(out)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A tiny suffix stripper, enough to match 'scenes'/'scene', 'resetting'/'reset'."""
     for suffix in ("ingly", "edly", "ing", "ed", "es", "s", "ly"):
@@ -63,6 +182,7 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
 def syllables(word: str) -> int:
     """Heuristic English syllable count (vowel groups, silent e, -le, minimum 1)."""
     w = word.lower().strip("'")
@@ -114,7 +234,8 @@ def looks_non_english(text: str, toks: list[str]) -> bool:
     letters = LETTER_RE.findall(text[:5000])
     if len(letters) < 12:
         return False
-    ascii_share = sum(1 for ch in letters if ch.isascii()) / len(letters)
+    joined = "".join(letters)
+    ascii_share = 1.0 if joined.isascii() else len(joined.encode("ascii", "ignore")) / len(letters)
     if ascii_share < 0.6:
         return True
     if len(toks) < 8:
