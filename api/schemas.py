@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
 
 from copilot.store_records import (
     ApiKeyRecord,
@@ -29,6 +29,14 @@ from copilot.types import (
     Snippet,
     ToneCard,
 )
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Blank = BeforeValidator(_blank_to_none)
+"""For optional query parameters: `?moment=` (what HTTP clients send for None) means unset."""
 
 
 class _Wire(BaseModel):

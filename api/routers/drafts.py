@@ -22,6 +22,7 @@ from api.limits import call_with_timeout
 from api.routers.posts import draft_public
 from api.schemas import (
     AUTH_ERRORS,
+    Blank,
     DraftApprove,
     DraftEdit,
     DraftPage,
@@ -84,16 +85,16 @@ def _plugin_queue(store: Store, caller: Caller, **filters: Any) -> list[DraftSum
 def list_drafts(
     store: StoreDep,
     caller: PluginKey,
-    status: DraftStatusFilter = "pending",
-    moment: MomentType | None = None,
-    urgency: Urgency | None = None,
-    community: str | None = None,
-    max_age_hours: Annotated[float | None, Query(gt=0)] = None,
+    status: Annotated[DraftStatusFilter | None, Blank] = None,
+    moment: Annotated[MomentType | None, Blank] = None,
+    urgency: Annotated[Urgency | None, Blank] = None,
+    community: Annotated[str | None, Blank] = None,
+    max_age_hours: Annotated[float | None, Blank, Query(gt=0)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DraftPage:
     filters: dict[str, Any] = {
-        "status": status,
+        "status": status or "pending",
         "moment": moment.value if moment else None,
         "urgency": urgency.value if urgency else None,
         "community_id": community,
@@ -119,10 +120,10 @@ def list_drafts(
 def draft_counts(
     store: StoreDep,
     _caller: ReviewerKey,
-    status: DraftStatusFilter = "pending",
-    community: str | None = None,
+    status: Annotated[DraftStatusFilter | None, Blank] = None,
+    community: Annotated[str | None, Blank] = None,
 ) -> QueueCountsPublic:
-    counts = store.queue_counts(status=status, community_id=community)
+    counts = store.queue_counts(status=status or "pending", community_id=community)
     return QueueCountsPublic(**counts.model_dump())
 
 

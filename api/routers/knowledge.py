@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AdminKey, IndexDep, ReviewerKey, SettingsDep
 from api.schemas import (
     AUTH_ERRORS,
+    Blank,
     IndexReportPublic,
     SearchResults,
     SnippetPublic,
@@ -127,8 +128,8 @@ def search_knowledge(
     _caller: ReviewerKey,
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
-    kind: SnippetKind | None = None,
-    moment: MomentType | None = None,
+    kind: Annotated[SnippetKind | None, Blank] = None,
+    moment: Annotated[MomentType | None, Blank] = None,
 ) -> SearchResults:
     snippets = index.search(q, k=k, kind=kind, moment=moment)
     return SearchResults(query=q, results=[SnippetPublic(**s.model_dump()) for s in snippets])
