@@ -63,6 +63,7 @@ def _client(request: Request) -> str:
 @router.post(
     "/discourse",
     summary="Receive a Discourse webhook (signed with the webhook secret; no API key)",
+    description=(__doc__ or "").split("\n", 1)[1].strip(),
     response_model=WebhookReceipt,
     responses={
         202: {"model": WebhookReceipt, "description": "Acknowledged and ignored, with a reason"},

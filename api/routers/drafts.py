@@ -85,7 +85,9 @@ def _plugin_queue(store: Store, caller: Caller, **filters: Any) -> list[DraftSum
 def list_drafts(
     store: StoreDep,
     caller: PluginKey,
-    status: Annotated[DraftStatusFilter | None, Blank] = None,
+    status: Annotated[
+        DraftStatusFilter | None, Blank, Query(description="Default: pending")
+    ] = None,
     moment: Annotated[MomentType | None, Blank] = None,
     urgency: Annotated[Urgency | None, Blank] = None,
     community: Annotated[str | None, Blank] = None,
