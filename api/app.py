@@ -60,6 +60,7 @@ def create_app(
     """Build the app. Nothing heavy happens here; the store opens at startup."""
     settings = settings or get_settings()
     owns_store = store is None
+    owns_publisher = publisher is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +76,9 @@ def create_app(
             if owns_store and app.state.store is not None:
                 app.state.store.close()
                 app.state.store = None
+            close = getattr(app.state.publisher, "close", None)
+            if owns_publisher and callable(close):
+                close()
 
     app = FastAPI(
         title="Moments API",

@@ -162,14 +162,17 @@ def get_caller(
     plaintext = (bearer.credentials if bearer else None) or header_key
     if not plaintext:
         raise MissingKeyError("This endpoint needs an API key and none was sent.")
+    limiter: RateLimiter = request.app.state.rate_limiter
     cache: KeyCache = request.app.state.key_cache
     record = cache.get(plaintext)
     if record is None:
         record = store.verify_api_key(plaintext)
         if record is None or not record.active:
+            # Guessing keys spends the caller's address's budget, not the database.
+            client = request.client.host if request.client else "unknown"
+            limiter.check(f"bad-key:{client}", label=f"invalid keys from {client}")
             raise MissingKeyError("The API key is not valid (unknown or revoked).")
         cache.put(plaintext, record)
-    limiter: RateLimiter = request.app.state.rate_limiter
     limiter.check(f"key:{record.id}", label=f"key '{record.name}'")
     caller = Caller(key_id=record.id, name=record.name, role=record.role)
     request.state.caller = caller

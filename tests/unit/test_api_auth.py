@@ -200,3 +200,16 @@ def test_unknown_route_is_a_json_404(client: TestClient) -> None:
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_guessing_keys_is_rate_limited_by_address(tmp_path: Path) -> None:
+    h = build_harness(tmp_path, rate_limit_per_minute=2)
+    with TestClient(h.app) as client:
+        guesses = [
+            client.get("/v1/drafts", headers={"X-API-Key": f"mk_guess{i}"}).status_code
+            for i in range(3)
+        ]
+        assert guesses == [401, 401, 429]
+        # a valid key is not held back by someone else's guessing
+        assert client.get("/v1/drafts", headers=h.auth("reviewer")).status_code == 200
+    h.store.close()
