@@ -169,8 +169,7 @@ def stream_draft(
     responses={**AUTH_ERRORS, **errors(404)},
 )
 def get_draft(draft_id: int, store: StoreDep, caller: PluginKey) -> DraftPublic:
-    visible_draft(store, caller, draft_id)
-    return draft_public(store, draft_id)
+    return draft_public(store, visible_draft(store, caller, draft_id))
 
 
 @router.post(
@@ -182,10 +181,10 @@ def get_draft(draft_id: int, store: StoreDep, caller: PluginKey) -> DraftPublic:
 def approve_draft(
     draft_id: int, body: DraftApprove, store: StoreDep, caller: ReviewerKey
 ) -> DraftPublic:
-    review.approve(
+    record = review.approve(
         store, draft_id, caller.actor, text=body.text, expected_version=body.expected_version
     )
-    return draft_public(store, draft_id)
+    return draft_public(store, record)
 
 
 @router.post(
@@ -195,8 +194,10 @@ def approve_draft(
     responses={**AUTH_ERRORS, **errors(404, 409)},
 )
 def edit_draft(draft_id: int, body: DraftEdit, store: StoreDep, caller: ReviewerKey) -> DraftPublic:
-    review.edit(store, draft_id, caller.actor, body.text, expected_version=body.expected_version)
-    return draft_public(store, draft_id)
+    record = review.edit(
+        store, draft_id, caller.actor, body.text, expected_version=body.expected_version
+    )
+    return draft_public(store, record)
 
 
 @router.post(
@@ -208,10 +209,10 @@ def edit_draft(draft_id: int, body: DraftEdit, store: StoreDep, caller: Reviewer
 def reject_draft(
     draft_id: int, body: DraftReject, store: StoreDep, caller: ReviewerKey
 ) -> DraftPublic:
-    review.reject(
+    record = review.reject(
         store, draft_id, caller.actor, body.reason, expected_version=body.expected_version
     )
-    return draft_public(store, draft_id)
+    return draft_public(store, record)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from api.schemas import AUTH_ERRORS, DraftPublic, JobPublic, PostCreate, PostSub
 from api.visibility import visible_job
 from copilot.errors import MomentsError
 from copilot.store import Store
-from copilot.store_records import JobRecord
+from copilot.store_records import DraftRecord, JobRecord
 from copilot.types import Post
 
 router = APIRouter(tags=["posts"])
@@ -43,9 +43,9 @@ def job_public(job: JobRecord) -> JobPublic:
     )
 
 
-def draft_public(store: Store, draft_id: int) -> DraftPublic:
-    record = store.get_draft(draft_id)
-    audit = store.list_audit(entity="draft", entity_id=str(draft_id))
+def draft_public(store: Store, record: DraftRecord) -> DraftPublic:
+    """The draft as reviewers see it: the record plus its audit trail."""
+    audit = store.list_audit(entity="draft", entity_id=str(record.id))
     return DraftPublic.model_validate(
         {**record.model_dump(), "audit": [a.model_dump() for a in audit]}
     )
@@ -97,7 +97,8 @@ async def submit_post(
     )
     submitted.job = job_public(job)
     if job.status == "done" and job.result_draft_id is not None:
-        submitted.draft = await run_in_threadpool(draft_public, store, job.result_draft_id)
+        record = await run_in_threadpool(store.get_draft, job.result_draft_id)
+        submitted.draft = await run_in_threadpool(draft_public, store, record)
     return submitted
 
 
