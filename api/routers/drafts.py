@@ -8,6 +8,7 @@ reviewers racing get one success and one 409 naming the draft's current state.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -43,6 +44,7 @@ from copilot.store_records import DraftSummary
 from copilot.types import Draft, DraftOptions, MomentType, Post, Urgency
 
 router = APIRouter(tags=["drafts"])
+log = logging.getLogger("moments.api.drafts")
 
 DraftStatusFilter = Literal["pending", "approved", "rejected", "superseded", "published"]
 PUBLISH_TIMEOUT_SECONDS = 60.0  # the publisher retries 429/5xx with backoff inside this
@@ -159,6 +161,12 @@ def stream_draft(
         _, code = status_for(exc)
         yield ServerSentEvent(
             event="error", data={"code": code, "message": exc.message, "hint": exc.hint}
+        )
+    except Exception:  # the response has started: report in the stream, never a broken pipe
+        log.exception("drafting stream failed")
+        yield ServerSentEvent(
+            event="error",
+            data={"code": "internal", "message": "Drafting failed on the server.", "hint": None},
         )
 
 
