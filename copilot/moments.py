@@ -24,7 +24,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from copilot.errors import InputError
+from copilot.errors import InputError, LLMError
 from copilot.types import GenerationOptions, Member, Moment, MomentType, Post, Urgency
 
 if TYPE_CHECKING:
@@ -357,7 +357,8 @@ _NEWCOMER_TEXT = re.compile(
 _REPEATED = re.compile(
     r"\b(?:again|still|yet again|once more|third time|second time|fourth time|(?:\d+|two|three|"
     r"four|five)(?:rd|th|nd)? time|keeps? (?:happening|coming back)|every (?:single )?time|"
-    r"for (?:weeks|months|days)|repeatedly|over and over|no fix yet|recurring)\b",
+    r"for (?:weeks|months|days)|repeatedly|over and over|no fix yet|recurring|in a row|"
+    r"back to back|like last time|as (?:before|last time))\b",
     re.IGNORECASE,
 )
 _SECURITY = re.compile(
@@ -872,12 +873,23 @@ def _first_json_object(text: str) -> dict[str, Any] | None:
             elif char == "}":
                 depth -= 1
                 if depth == 0:
-                    try:
-                        value = json.loads(text[start : index + 1])
-                    except json.JSONDecodeError:
+                    value = _loads_lenient(text[start : index + 1])
+                    if value is None:
                         break
-                    return value if isinstance(value, dict) else None
+                    return value
         start = text.find("{", start + 1)
+    return None
+
+
+def _loads_lenient(candidate: str) -> dict[str, Any] | None:
+    """json.loads, then once more after the usual small-model slips (single quotes, trailing
+    commas)."""
+    for attempt in (candidate, re.sub(r",\s*}", "}", candidate.replace("'", '"'))):
+        try:
+            value = json.loads(attempt)
+        except json.JSONDecodeError:
+            continue
+        return value if isinstance(value, dict) else None
     return None
 
 
@@ -918,7 +930,15 @@ def classify_post_llm(post: Post, model: ChatModel) -> Moment:
         },
     )
     options = GenerationOptions(temperature=0.0, max_tokens=120, seed=0)
-    reply = complete(model, prompt.messages, options).text
+    try:
+        reply = complete(model, prompt.messages, options).text
+    except LLMError as exc:
+        return rules.model_copy(
+            update={
+                "method": "llm-fallback",
+                "evidence": [f"llm call failed ({exc}); used the rules", *rules.evidence],
+            }
+        )
     verdict = _first_json_object(reply)
     kind = _parse_type(verdict.get("type") if verdict else None)
     if verdict is None or kind is None:
