@@ -65,7 +65,7 @@ from copilot.tone_text import (
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.0"
+SCORER_VERSION = "tone-1.1"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (
@@ -118,6 +118,8 @@ MOMENT_WEIGHTS: dict[MomentType, dict[str, float]] = {
 }
 
 _LEVEL_SCORE = (0.0, 0.5, 0.85)
+# a word in capitals, not a file name or identifier (CONTRIBUTING.md, API_KEY)
+_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b(?![._-]?[A-Za-z0-9])")
 ACTION_REQUEST = Rule(
     r"(?:could|can|would|will) you (?:please )?(?!tell|share|describe|walk|say)"
     r"(?:open|send|check|try|move|post|add|give|make|update|restart|reset|install|dm|message|"
@@ -282,7 +284,7 @@ def _hostility(text: str, low: str) -> tuple[ToneScore, bool]:
     mild = _hits(HOSTILE_MILD, low)
     caps = [
         w
-        for w in re.findall(r"\b[A-Z]{3,}\b", text)
+        for w in _CAPS_WORD.findall(text)
         if w not in PLAIN_ACRONYMS and not any(ch.isdigit() for ch in w)
     ]
     shouting = len(caps) >= 2 or bool(re.search(r"[!?]{3,}", text))

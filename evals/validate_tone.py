@@ -6,6 +6,15 @@ half, the test half, or all. VADER's compound score is the baseline ((c + 1) / 2
 "good" dimensions, (1 - c) / 2 for hostility, over_promising, defensiveness).
 
     .venv/bin/python -m evals.validate_tone [--split test|dev|all] [--json] [--hard]
+
+External corpora (any CSV with a text column and a numeric label), e.g. the Stanford Politeness
+StackExchange requests or EPITOME's emotional-reactions file:
+
+    .venv/bin/python -m evals.validate_tone --external stack-exchange.annotated.csv \
+        --dimension politeness --text-col Request --label-col "Normalized Score"
+    .venv/bin/python -m evals.validate_tone --external emotional-reactions-reddit.csv \
+        --dimension emotional_reactions --text-col response_post --label-col level \
+        --post-col seeker_post
 """
 
 # ruff: noqa: T201 - a report script: printing is its job
@@ -109,6 +118,52 @@ def hard_cases(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def evaluate_external(
+    path: Path, *, dimension: str, text_col: str, label_col: str, post_col: str | None
+) -> dict[str, Any]:
+    """Spearman rho (and top-vs-bottom-quartile accuracy) of one scorer on an external CSV."""
+    import csv
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    ours: list[float] = []
+    base: list[float] = []
+    gold: list[float] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                label = float(row[label_col])
+            except (KeyError, ValueError):
+                continue
+            text = row.get(text_col) or ""
+            post = row.get(post_col) if post_col else None
+            ours.append(score_reply(text, post=post).scores[dimension].score)
+            c = vader.polarity_scores(text)["compound"]
+            base.append((1 - c) / 2 if dimension in HIGHER_IS_WORSE else (c + 1) / 2)
+            gold.append(label)
+    if not gold:
+        raise SystemExit(f"{path}: no rows with a numeric '{label_col}' and a '{text_col}' column")
+    srt = sorted(gold)
+    lo, hi = srt[len(srt) // 4], srt[(3 * len(srt)) // 4]
+    ext = [(o, b, g >= hi) for o, b, g in zip(ours, base, gold, strict=True) if g <= lo or g >= hi]
+
+    def quartile_acc(idx: int) -> float:
+        if not ext:
+            return 0.0
+        cut = sorted(x[idx] for x in ext)[len(ext) // 2]  # median split: balanced classes
+        return sum((x[idx] >= cut) == x[2] for x in ext) / len(ext)
+
+    return {
+        "n": len(gold),
+        "dimension": dimension,
+        "rho": round(float(spearmanr(ours, gold).statistic), 3),
+        "vader_rho": round(float(spearmanr(base, gold).statistic), 3),
+        "quartile_accuracy_median_cut": round(quartile_acc(0), 3),
+        "vader_quartile_accuracy_median_cut": round(quartile_acc(1), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Validate the tone scorers against the labelled replies."
@@ -118,7 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--hard", action="store_true", help="also list the hard cases with VADER's view"
     )
+    ap.add_argument("--external", type=Path, help="a CSV with a text and a label column")
+    ap.add_argument("--dimension", default="politeness", choices=list(DIMENSIONS))
+    ap.add_argument("--text-col", default="text")
+    ap.add_argument("--label-col", default="label")
+    ap.add_argument("--post-col", default=None)
     args = ap.parse_args(argv)
+    if args.external:
+        res_ext = evaluate_external(
+            args.external,
+            dimension=args.dimension,
+            text_col=args.text_col,
+            label_col=args.label_col,
+            post_col=args.post_col,
+        )
+        print(json.dumps(res_ext, indent=1))
+        return 0
     rows = load(split=args.split)
     res = evaluate(rows)
     if args.json:
