@@ -152,7 +152,11 @@ def tenure(joined_at: str | None, today: date | None = None) -> str:
         return "joined today"
     if days < 31:
         return f"member for {days} day{'s' if days != 1 else ''}"
-    months = days // 30
+    today_ = today or date.today()
+    months = (today_.year - joined.year) * 12 + today_.month - joined.month
+    months -= 1 if today_.day < joined.day else 0
+    if months < 1:
+        return f"member for {days} days"
     if months < 12:
         return f"member for {months} month{'s' if months != 1 else ''}"
     years, rest = divmod(months, 12)

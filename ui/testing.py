@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,10 +237,13 @@ def rich_draft(post: Post, options: DraftOptions) -> Draft:
 
 
 def seed_draft(stack: Stack, post: Post | None = None) -> int:
-    """Submit a post through the store and run the worker once with `rich_draft`."""
+    """Submit a post through the store and run the worker once with `rich_draft`; the id of
+    the draft it made. Each call is a new forum post unless `post` says otherwise."""
     from copilot.worker import run_worker
 
-    stack.store.submit_post(post or sample_post(), source="api-key:1")
+    if post is None:
+        post = sample_post(forum_post_id=f"ui-{uuid.uuid4().hex[:10]}")
+    submitted = stack.store.submit_post(post, source="api-key:1")
     run_worker(
         stack.settings,
         once=True,
@@ -249,5 +253,7 @@ def seed_draft(stack: Stack, post: Post | None = None) -> int:
         publisher=stack.app.state.publisher,
         poll=0.01,
     )
-    rows = stack.store.list_queue(status="pending", limit=200)
-    return int(max(r.id for r in rows))
+    draft_id = stack.store.draft_for_job(submitted.job_id)
+    if draft_id is None:
+        raise RuntimeError(f"the worker made no draft for job {submitted.job_id}")
+    return int(draft_id)

@@ -68,6 +68,7 @@ def act(draft_id: int, call: Any, done: str) -> dict[str, Any] | None:
             show_error(exc)
         return None
     flash(done)
+    st.session_state.pop(f"seen_{draft_id}", None)
     return result
 
 
@@ -136,10 +137,12 @@ def regeneration_progress(draft_id: int) -> None:
         )
 
 
-def pending_actions(draft: dict[str, Any], text_key: str) -> None:
-    draft_id, version = int(draft["id"]), int(draft["version"])
+def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) -> None:
+    """The reviewer acts on the version they saw (`expected_version`): a change by someone
+    else in between is a 409, said plainly, never a silent overwrite."""
+    draft_id, version = int(draft["id"]), int(seen["version"])
     edited_text = (st.session_state.get(text_key) or "").strip()
-    edited = bool(edited_text) and edited_text != draft["text"].strip()
+    edited = bool(edited_text) and edited_text != str(seen["text"]).strip()
     publish_after = st.toggle(
         "Publish to the forum right after approving",
         value=True,
@@ -242,6 +245,19 @@ def approved_actions(draft: dict[str, Any]) -> None:
                 st.rerun()
 
 
+def seen_state(draft: dict[str, Any]) -> dict[str, Any]:
+    """What this reviewer first saw of the draft: its status, version and text."""
+    key = f"seen_{draft['id']}"
+    if key not in st.session_state:
+        st.session_state[key] = {
+            "status": draft.get("status"),
+            "version": int(draft.get("version") or 1),
+            "text": draft.get("text", ""),
+        }
+    seen: dict[str, Any] = st.session_state[key]
+    return seen
+
+
 def review(draft_id: int) -> None:
     try:
         draft = api.get_draft(draft_id)
@@ -285,7 +301,20 @@ def review(draft_id: int) -> None:
         st.subheader("Member")
         member_card(member, earlier_interactions(member, draft_id))
 
-    text_key = f"text_{draft_id}_{draft.get('version')}"
+    seen = seen_state(draft)
+    changed_under_us = seen["status"] == "pending" and status != "pending"
+    if changed_under_us:
+        who = f" by {draft['reviewer']}" if draft.get("reviewer") else ""
+        st.warning(f"Already {status}{who} while you were reviewing it.")
+    elif status == "pending" and int(draft["version"]) != int(seen["version"]):
+        st.warning(
+            f"Someone saved a newer text (version {draft['version']}) while you were reviewing "
+            f"version {seen['version']}; approving your version will be refused."
+        )
+        if st.button("Load the latest version", key=f"reload_{draft_id}"):
+            st.session_state.pop(f"seen_{draft_id}", None)
+            st.rerun()
+    text_key = f"text_{draft_id}_{seen['version']}"
     tone_key = f"tone_{text_key}"
     with right:
         st.subheader("Draft reply")
@@ -293,7 +322,7 @@ def review(draft_id: int) -> None:
             st.warning(warning)
         if status == "pending":
             if text_key not in st.session_state:
-                st.session_state[text_key] = draft.get("text", "")
+                st.session_state[text_key] = seen["text"]
             st.text_area(
                 "Edit the reply before approving",
                 height=220,
@@ -343,7 +372,7 @@ def review(draft_id: int) -> None:
     st.divider()
     st.subheader("Decision")
     if status == "pending":
-        pending_actions(draft, text_key)
+        pending_actions(draft, text_key, seen)
     elif status in ("approved", "published"):
         approved_actions(draft)
     elif status == "rejected":
