@@ -173,7 +173,8 @@ _WEAK_PROMISE = re.compile(
 )
 _HEDGE = re.compile(
     r"\b(?:likely|unlikely|probably|possibly|presumably|perhaps|we suspect|suspected|we think"
-    r"|we believe|appears? to (?:be|have)|seems? to (?:be|have)|might have|may have|could have"
+    r"|we believe|appears? to (?:be|have)|seems? to (?:be|have)"
+    r"|(?:might|may|could) have (?:been|caused|come|triggered|started|led|resulted)"
     r"|looks like)\b",
     re.IGNORECASE,
 )
@@ -196,7 +197,10 @@ _COMPLETION = re.compile(
     r"|fully operational|completed|sorted out|all clear)\b",
     re.IGNORECASE,
 )
-_CONDITIONAL_BEFORE = re.compile(r"\b(?:until|once|when|before|after|as soon as)\b[^.!?]{0,30}$")
+_CONDITIONAL_BEFORE = re.compile(
+    r"\b(?:until|once|when|before|after|as soon as|to get|to bring|to have|get|bring|hope)\b"
+    r"[^.!?]{0,30}$"
+)
 
 _PROGRESSIVE_AUX = re.compile(
     r"\b(?:is|are|am|'re|'s|been|currently|still|now|actively|be)\s+(?:\w+ly\s+)?(?P<v>[a-z]+ing)\b"

@@ -40,6 +40,8 @@ def codes(text: str, facts: IncidentFacts = FACTS, **kwargs: object) -> list[str
         "We will add a staged rollout for all cloud releases.",  # an approved commitment, paraphrased
         "Engineers are rolling back the LumenOS 3.3 cloud release.",  # the fact itself
         "We'll share more once the issue is fixed.",  # conditional, not a claim
+        "We're working to get things back to normal.",  # an aim, not a claim
+        "As you may have noticed, scenes are not loading.",
     ],
 )
 def test_traceable_clauses_pass(clause: str) -> None:
@@ -77,6 +79,7 @@ def test_traceable_clauses_pass(clause: str) -> None:
         ),
         ("This was likely caused by a bad deploy.", "speculation", "likely"),
         ("This is probably a database issue.", "speculation", "probably"),
+        ("It may have been a database issue.", "speculation", "may have been"),
         ("The outage is due to a bad deploy.", "speculation", "due to"),
         ("It was caused by a certificate.", "speculation", "caused by"),
         ("This was user error.", "blame", "user error"),
