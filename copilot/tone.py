@@ -65,7 +65,7 @@ from copilot.tone_text import (
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.1"
+SCORER_VERSION = "tone-1.2"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (
@@ -294,6 +294,8 @@ def _hostility(text: str, low: str) -> tuple[ToneScore, bool]:
         mild.append(("capitals", caps[0]))
     if overt:
         score = min(1.0, 0.8 + 0.1 * (len(overt) - 1) + 0.05 * len(mild))
+    elif [label for label, _ in mild] == ["capitals"]:
+        score = 0.2  # one word in capitals may be emphasis, not shouting: noted, not flagged
     elif mild:
         score = min(0.75, 0.4 + 0.15 * (len(mild) - 1))
     else:

@@ -69,6 +69,20 @@ def literal_gate(source: str) -> frozenset[str] | None:
 _LEFT_BOUNDARIES = ("(?<![a-z])", "(?<![a-z'])", "(?:^|\\W)")
 
 
+_GRAMS: tuple[str, frozenset[str]] = ("", frozenset())
+
+
+def _four_grams(text: str) -> frozenset[str]:
+    """All 4-character substrings of `text`, cached for the last text (rules share one text)."""
+    global _GRAMS
+    cached = _GRAMS  # one tuple read: safe across threads
+    if cached[0] is text:
+        return cached[1]
+    grams = frozenset([text[i : i + 4] for i in range(len(text) - 3)])
+    _GRAMS = (text, grams)
+    return grams
+
+
 class Rule:
     """A compiled pattern whose leading word-boundary check runs in Python.
 
@@ -98,8 +112,17 @@ class Rule:
         gate = self.gate
         if gate is None:
             return True
+        if len(text) < 200:
+            for piece in gate:
+                if piece in text:
+                    return True
+            return False
+        grams = _four_grams(text)
         for piece in gate:
-            if piece in text:
+            if len(piece) >= 4:
+                if piece[:4] in grams and piece in text:
+                    return True
+            elif piece in text:
                 return True
         return False
 

@@ -289,3 +289,11 @@ def test_weights_change_overall_and_unknown_weights_are_refused() -> None:
 def test_moment_weights_differ() -> None:
     assert weights_for(MomentType.CRISIS)["clarity"] > weights_for(None)["clarity"]
     assert weights_for(MomentType.COMPLAINT)["empathy"] > weights_for(None)["empathy"]
+
+
+def test_one_word_in_capitals_is_noted_but_not_flagged() -> None:
+    card = score_reply("Please back up your scenes FIRST, then reset the Hub.")
+    assert 0.0 < card.scores["hostility"].score < 0.4
+    assert "hostility" not in codes(card)
+    file_name = score_reply("Contributions follow CONTRIBUTING.md; set API_KEY in the app.")
+    assert file_name.scores["hostility"].score == 0.0
