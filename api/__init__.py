@@ -7,7 +7,9 @@ body size, rate limits and request metrics in `api.limits`.
 
 from __future__ import annotations
 
-__all__ = ["create_app"]
+__all__ = ["VERSION", "create_app"]
+
+VERSION = "0.1.0"
 
 
 def __getattr__(name: str) -> object:

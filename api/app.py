@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api import VERSION
 from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit, MetricsMiddleware, RateLimiter, RequestMetrics
@@ -33,8 +34,6 @@ from api.routers import (
 from copilot.settings import Settings, get_settings
 
 log = logging.getLogger("moments.api")
-
-VERSION = "0.1.0"
 
 TAGS = [
     {"name": "health", "description": "Liveness, readiness and metrics."},

@@ -6,6 +6,7 @@ import time
 
 from fastapi import APIRouter, Request, Response
 
+from api import VERSION
 from api.deps import ReviewerKey, SettingsDep, StoreDep, get_index
 from api.limits import RequestMetrics
 from api.schemas import (
@@ -20,8 +21,6 @@ from copilot.settings import Settings
 from copilot.store import Store
 
 router = APIRouter(tags=["health"])
-
-VERSION = "0.1.0"
 
 
 @router.get("/health", summary="Liveness: the process answers", response_model=HealthPublic)
