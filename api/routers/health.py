@@ -23,7 +23,12 @@ from copilot.store import Store
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness: the process answers", response_model=HealthPublic)
+@router.api_route(
+    "/health",
+    methods=["GET", "HEAD"],
+    summary="Liveness: the process answers (GET or HEAD, for load balancers)",
+    response_model=HealthPublic,
+)
 def health() -> HealthPublic:
     return HealthPublic(version=VERSION)
 

@@ -111,6 +111,7 @@ def test_x_api_key_header_works_like_bearer(client: TestClient, harness: Harness
 
 def test_health_and_ready_need_no_key(client: TestClient) -> None:
     assert client.get("/v1/health").json()["status"] == "ok"
+    assert client.head("/v1/health").status_code == 200
     assert client.get("/v1/ready").status_code in (200, 503)
 
 
