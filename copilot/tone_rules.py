@@ -264,7 +264,9 @@ PROMISE_EXPLICIT = table(
     (r"(?:refund(?:ed)? you|full refund|be refunded|refunded to)", "refund promised"),
     (
         rf"{_FIRST_FUT} (?:\w+ ){{0,3}}(?:send|give|ship|replace|add|sponsor|pay)(?: you| them)? "
-        r"(?:a |an |your |you )?(?:\w+ ){0,3}(?:new|free|replacement|credit|discount|hub|kit|month|\$\d+|pizza)",
+        r"(?:a |an |your |you |all )?(?:brand |whole |full )?(?:free\b|replacements?\b|credit\b|"
+        r"discount|\$\d+|\d+% |pizza|new (?:hub|bulb|device|unit|one|controller|light|kit)|"
+        r"(?:hub|bulb|device|unit|controller)s?\b)",
         "replacement / gift promised",
     ),
     (
@@ -278,9 +280,9 @@ PROMISE_EXPLICIT = table(
     ),
     (
         r"(?:ships?|shipping|releases?|released|coming|lands?|arriv\w+|available|out|launch\w*|"
-        r"fix\w*|back|banned|going (?:straight )?into|be (?:fixed|resolved|live|done|ready))"
+        r"fix\w*|(?<!get )back|banned|going (?:straight )?into|be (?:fixed|resolved|live|done|ready))"
         r"(?:\s+\w+){0,5}?\s+(?:next (?:week|month|friday|monday|tuesday|wednesday|thursday|"
-        r"saturday|sunday|release)|tomorrow|tonight|today|on (?:\d{1,2} \w+|monday|tuesday|"
+        r"saturday|sunday|release)|tomorrow|on (?:\d{1,2} \w+|monday|tuesday|"
         r"wednesday|thursday|friday|saturday|sunday)|in (?:january|february|march|april|may|june|"
         r"july|august|september|october|november|december)|by (?:the )?end of|within (?:\d+|an?|"
         r"the) (?:minutes?|hours?|days?|weeks?|hour)|in \d+ (?:minutes|days|weeks)|on friday|"
@@ -288,6 +290,12 @@ PROMISE_EXPLICIT = table(
         "date or timeline promised",
     ),
     (r"(?:in|into) (?:lumenos )?\d+\.\d+(?:\.\d+)? (?:on|in|next) \w+", "release date promised"),
+    (
+        r"(?:will|'ll) (?:be |get |have (?:it |this |them )?)?(?:\w+ ){0,2}(?:fixed|back|resolved|"
+        r"refunded|replaced|shipped|released|live|banned|available|out|working)"
+        r"(?:\s+\w+){0,3}?\s+(?:today|tonight|right away|immediately|this (?:afternoon|evening))",
+        "same-day outcome promised",
+    ),
 )
 PROMISE_SOFT = table(
     (

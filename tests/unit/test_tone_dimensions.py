@@ -297,3 +297,23 @@ def test_one_word_in_capitals_is_noted_but_not_flagged() -> None:
     assert "hostility" not in codes(card)
     file_name = score_reply("Contributions follow CONTRIBUTING.md; set API_KEY in the app.")
     assert file_name.scores["hostility"].score == 0.0
+
+
+def test_a_reply_time_is_not_a_forbidden_promise() -> None:
+    card = score_reply("Dev will get back to you within 24 hours with the rollback steps.")
+    assert "over_promising" not in codes(card)
+    back = score_reply("Cloud will be back within 10 minutes.")
+    assert "over_promising" in codes(back)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We'll send you a link to the new guide.",
+        "The fix is available today in 3.3.2.",
+        "We'll post an update today.",
+        "I'll pass this to the team today.",
+    ],
+)
+def test_facts_links_and_actions_today_are_not_promises(text: str) -> None:
+    assert "over_promising" not in codes(score_reply(text))
