@@ -23,14 +23,18 @@ from copilot.store import Store
 router = APIRouter(tags=["health"])
 
 
-@router.api_route(
+@router.get(
     "/health",
-    methods=["GET", "HEAD"],
-    summary="Liveness: the process answers (GET or HEAD, for load balancers)",
+    summary="Liveness: the process answers (HEAD works too, for load balancers)",
     response_model=HealthPublic,
 )
 def health() -> HealthPublic:
     return HealthPublic(version=VERSION)
+
+
+@router.head("/health", include_in_schema=False)
+def health_head() -> None:
+    return None
 
 
 def _check_store(store: Store) -> ReadyCheck:
