@@ -298,7 +298,7 @@ class KnowledgeIndex:
                 f"if {self.location} is damaged, move it aside and run `moments index` again "
                 "(or set MOMENTS_DATA_DIR to a fresh directory)"
             )
-        return IndexError_(f"{what}: {exc}", hint=hint)
+        return IndexError_(f"{what}: {_brief(exc)}", hint=hint)
 
     def _read_all(self, col: Any, include: list[str]) -> tuple[list[str], list[Any], list[Any]]:
         ids: list[str] = []
@@ -486,7 +486,7 @@ class KnowledgeIndex:
         try:
             col.upsert(
                 ids=[chunk.id for chunk, _, _ in rows],
-                embeddings=[list(vector) for _, _, vector in rows],
+                embeddings=[_floats(vector) for _, _, vector in rows],
                 documents=[chunk.text for chunk, _, _ in rows],
                 metadatas=[_chroma_metadata(chunk, path, now) for chunk, path, _ in rows],
             )
@@ -618,7 +618,7 @@ class KnowledgeIndex:
     def _query(self, col: Any, vector: Sequence[float], n: int, where: Any = None) -> list[Any]:
         try:
             res = col.query(
-                query_embeddings=[list(vector)],
+                query_embeddings=[_floats(vector)],
                 n_results=n,
                 where=where,
                 include=["documents", "metadatas", "distances"],
@@ -751,6 +751,18 @@ class KnowledgeIndex:
         )
 
 
+def _floats(vector: Sequence[float] | Any) -> list[float]:
+    """A plain list of floats (numpy rows and float32 items are not accepted by every client)."""
+    if hasattr(vector, "tolist"):
+        return [float(x) for x in vector.tolist()]
+    return [float(x) for x in vector]
+
+
+def _brief(exc: Exception, limit: int = 300) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _is_under(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -796,7 +808,7 @@ def open_client(settings: Settings) -> tuple[Any, str, str]:
             client.heartbeat()
         except Exception as exc:
             raise IndexError_(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}",
+                f"cannot reach the Chroma server at {settings.chroma_url}: {_brief(exc)}",
                 hint="start it (`chroma run --path DIR --port PORT`) or unset MOMENTS_CHROMA_URL "
                 "to use the embedded index",
             ) from exc
@@ -808,7 +820,7 @@ def open_client(settings: Settings) -> tuple[Any, str, str]:
         client.list_collections()
     except Exception as exc:
         raise IndexError_(
-            f"cannot open the vector index at {path}: {exc}",
+            f"cannot open the vector index at {path}: {_brief(exc)}",
             hint=f"if it is damaged, move {path} aside and run `moments index` again; "
             "check that MOMENTS_DATA_DIR is writable",
         ) from exc
