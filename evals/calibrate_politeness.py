@@ -7,7 +7,7 @@ strategy features of `copilot.tone_politeness`, a bag-of-words ablation (which d
 across communities), then train on all quartile rows and Platt-calibrate the decision value on
 the full-range score (target: rated above the mean, z > 0) with out-of-fold predictions.
 
-    .venv/bin/python -m evals.calibrate_politeness [--csv PATH] [--out PATH] [--no-write]
+    .venv/bin/python -m evals.calibrate_politeness [--csv PATH] [--out PATH] [--no-write] [--cv-only]
 """
 
 # ruff: noqa: T201 - a report script: printing is its job
@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--cv-only",
+        action="store_true",
+        help="print the CV accuracy and stop (no ablation, no write)",
+    )
     args = ap.parse_args(argv)
 
     texts, z = load(args.csv)
@@ -85,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
     acc, sd = cv_accuracy(make_lr, Xq, yq)
     print(f"strategy features + logistic regression, 10-fold CV accuracy: {acc:.4f} (sd {sd:.4f})")
+    if args.cv_only:
+        return 0
 
     # Ablation: bag of words from Wikipedia (in-domain only; it memorises community phrasing).
     skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=SEED)
