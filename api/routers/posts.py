@@ -9,13 +9,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PluginKey, StoreDep
 from api.schemas import AUTH_ERRORS, DraftPublic, JobPublic, PostCreate, PostSubmitted, errors
-from api.visibility import visible_job
+from api.visibility import can_see_post, visible_job
 from copilot.errors import MomentsError
 from copilot.store import Store
 from copilot.store_records import DraftRecord, JobRecord
@@ -70,6 +70,7 @@ async def wait_for_job(store: Store, job_id: int, seconds: float) -> JobRecord:
 )
 async def submit_post(
     body: PostCreate,
+    response: Response,
     store: StoreDep,
     caller: PluginKey,
     wait: Annotated[
@@ -90,6 +91,10 @@ async def submit_post(
     )
     if result.job_id is None:
         return submitted
+    if result.duplicate and not caller.at_least("reviewer"):
+        first = await run_in_threadpool(store.get_post, result.post_id)
+        if not can_see_post(caller, first):
+            return submitted  # another key's post: acknowledged, its draft stays private
     job = (
         await wait_for_job(store, result.job_id, wait)
         if wait > 0
@@ -99,6 +104,7 @@ async def submit_post(
     if job.status == "done" and job.result_draft_id is not None:
         record = await run_in_threadpool(store.get_draft, job.result_draft_id)
         submitted.draft = await run_in_threadpool(draft_public, store, record)
+        response.status_code = 200  # the draft is in the answer, not merely accepted
     return submitted
 
 

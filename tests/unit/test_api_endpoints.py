@@ -106,6 +106,7 @@ def test_wait_returns_the_draft_when_the_worker_finishes(
     worker.start()
     response = client.post("/v1/posts?wait=10", json=POST, headers=harness.auth("plugin"))
     worker.join()
+    assert response.status_code == 200
     body = response.json()
     assert body["job"]["status"] == "done"
     assert body["draft"]["text"].startswith("Thanks for raising this, Robin")
@@ -141,6 +142,9 @@ def test_plugins_see_only_their_own_posts(client: TestClient, harness: Harness) 
     assert client.get("/v1/drafts", headers=other).json()["items"] == []
     assert client.get(f"/v1/drafts/{draft_id}", headers=other).status_code == 404
     assert client.get(f"/v1/jobs/{job_id}", headers=other).status_code == 404
+    resubmitted = client.post("/v1/posts", json=POST, headers=other).json()
+    assert resubmitted["duplicate"] is True
+    assert resubmitted["job"] is None and resubmitted["draft"] is None
     assert client.get(f"/v1/drafts/{draft_id}", headers=harness.auth("plugin")).status_code == 200
     assert len(client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"]) == 1
 
