@@ -132,6 +132,8 @@ class _Bucket:
 class RateLimiter:
     """Token buckets per key: `per_minute` requests a minute, bursts up to `per_minute`."""
 
+    MAX_BUCKETS = 50_000
+
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
@@ -145,6 +147,8 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                if len(self._buckets) >= self.MAX_BUCKETS:
+                    self._prune(now)
                 bucket = self._buckets[key] = _Bucket(self.capacity, now)
             bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now
@@ -152,6 +156,13 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 return None
             return (1.0 - bucket.tokens) / self.rate
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets that have refilled completely (they hold no information)."""
+        full_after = self.capacity / self.rate
+        for key, bucket in list(self._buckets.items()):
+            if now - bucket.updated >= full_after:
+                del self._buckets[key]
 
     def check(self, key: str, *, label: str) -> None:
         retry_after = self.acquire(key)

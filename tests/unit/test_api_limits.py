@@ -32,6 +32,17 @@ def test_bucket_refills_at_the_rate() -> None:
     assert limiter.acquire("other") is None  # buckets are per key
 
 
+def test_idle_buckets_are_forgotten_when_many() -> None:
+    clock = Clock()
+    limiter = RateLimiter(60, clock=clock)
+    limiter.MAX_BUCKETS = 3
+    for key in ("a", "b", "c"):
+        limiter.acquire(key)
+    clock.now += 61
+    limiter.acquire("d")
+    assert set(limiter._buckets) == {"d"}
+
+
 def test_check_raises_with_retry_after() -> None:
     limiter = RateLimiter(1, clock=Clock())
     limiter.check("k", label="key 'x'")
