@@ -65,7 +65,7 @@ from copilot.tone_text import (
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.3"
+SCORER_VERSION = "tone-1.4"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (
@@ -209,7 +209,7 @@ def _emotional_reactions(low: str, sarcastic: bool) -> ToneScore:
     )
 
 
-def _interpretations(low: str, reflected: list[str], hostile: bool) -> ToneScore:
+def _interpretations(low: str, reflected: list[str], hostile: bool, er: float) -> ToneScore:
     strong = _hits(INTERPRET_STRONG, low)
     weak = _hits(INTERPRET_WEAK, low)
     ev: list[str] = []
@@ -217,6 +217,9 @@ def _interpretations(low: str, reflected: list[str], hostile: bool) -> ToneScore
         level = 2
     elif strong or weak:
         level = 1
+    elif len(reflected) >= 4 and er >= 0.5:
+        level = 1  # acknowledges and reflects the specifics of their post: weak understanding
+        ev.append("acknowledges and reflects the post")
     else:
         level = 0
     if hostile and level:  # "if you're done, you're done" names a feeling to dismiss it
@@ -399,6 +402,8 @@ def _clarity(text: str, low: str, moment: MomentType | None) -> tuple[ToneScore,
         s -= 0.2
     if needs_step and not steps:
         s = min(s, 0.45)
+    if n_words < 15:  # too short to be both clear and complete: at most "readable but vague"
+        s = min(s, 0.6)
     ev = [f"Flesch reading ease {fre:.0f}, {wps:.0f} words/sentence, longest {longest}"]
     ev += _ev(steps) if steps else (["no concrete next step"] if needs_step else [])
     if jargon_share > 0.03:
@@ -586,7 +591,7 @@ def score_reply(
 
     hostility, sarcastic = _hostility(text, low)
     er = _emotional_reactions(low, sarcastic)
-    ip = _interpretations(low, reflected, hostile=hostility.score >= 0.4)
+    ip = _interpretations(low, reflected, hostile=hostility.score >= 0.4, er=er.score)
     ex = _explorations(text, low, post_words, hostile=hostility.score >= 0.4)
     emp = _empathy(er.score, ip.score, ex.score)
     defens, blame, excuse = _defensiveness(low)
