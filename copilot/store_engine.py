@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copilot.errors import ConflictError, InputError, NotFoundError, StoreError
@@ -282,6 +282,11 @@ class Store:
         try:
             with self._write.begin() as session:
                 yield session
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"Another request changed the same record at the same time ({exc.orig})",
+                hint="reload and try again",
+            ) from exc
         except OperationalError as exc:
             raise StoreError(
                 f"The database failed during a write: {exc.orig}",

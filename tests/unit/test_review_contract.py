@@ -4,6 +4,7 @@ Runs on SQLite here and on SQLite + PostgreSQL in tests/integration/test_store_b
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -223,3 +224,34 @@ def test_every_decision_needs_a_reviewer_name(store: Store) -> None:
     with pytest.raises(InputError, match="reviewer name"):
         review.reject(store, draft_id, "", "off-tone")
     assert store.get_draft(draft_id).status == "pending"
+
+
+def test_two_publishers_at_once_post_once(store: Store) -> None:
+    draft_id = drafted(store)
+    review.approve(store, draft_id, "maya")
+    barrier = threading.Barrier(2)
+
+    class Slow(RecordingPublisher):
+        def publish(self, post, text, *, idempotency_key):  # type: ignore[no-untyped-def]
+            time.sleep(0.3)
+            return super().publish(post, text, idempotency_key=idempotency_key)
+
+    publisher = Slow()
+    outcomes: list[object] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(review.publish(store, draft_id, publisher).status)
+        except ConflictError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(publisher.published) == 1
+    assert outcomes.count("published") == 1
+    assert any(isinstance(o, ConflictError) for o in outcomes)
+    assert store.get_draft(draft_id).status == "published"
