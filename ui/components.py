@@ -389,11 +389,11 @@ def audit_table(entries: list[dict[str, Any]]) -> None:
             {
                 "when": when(entry.get("at")),
                 "who": entry.get("actor"),
-                "what": entry.get("action"),
+                "what": str(entry.get("action") or "").removeprefix("draft.").replace("_", " "),
                 "detail": summary[:160],
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")
 
 
 def publication_status(publication: dict[str, Any] | None) -> None:
@@ -414,3 +414,27 @@ def publication_status(publication: dict[str, Any] | None) -> None:
         )
     else:
         st.info(f"Publication {status} (attempt {publication.get('attempts')}).")
+
+
+# Live updates --------------------------------------------------------------------------------
+
+
+def watch(name: str, probe: Callable[[], Any], shown: Any, *, every: float = 5.0) -> None:
+    """Rerun the page when `probe()` differs from what the page `shown`.
+
+    The fragment draws nothing: a fragment that renders elements on a timer can race a page
+    switch in the browser ("Bad delta path index"), so the page itself renders everything
+    and this only decides when to refresh it."""
+    state = f"_watch_{name}"
+    st.session_state[state] = shown
+
+    def check() -> None:
+        try:
+            value = probe()
+        except UIError:
+            return
+        if value != st.session_state.get(state):
+            st.session_state[state] = value
+            st.rerun(scope="app")
+
+    st.fragment(check, run_every=every, key=f"watch_{name}")()

@@ -5,13 +5,20 @@ page stays usable during the minute or two the local model needs."""
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 import streamlit as st
 
 from ui.client import MomentsClient, UIError
-from ui.components import attempt, client, escape_md, highlight, show_error, show_flash
+from ui.components import (
+    attempt,
+    client,
+    escape_md,
+    highlight,
+    show_error,
+    show_flash,
+    watch,
+)
 
 CHANNELS = ["forum", "banner", "email", "social"]
 SOCIAL_LIMIT = 280
@@ -45,8 +52,9 @@ def current_incident() -> dict[str, Any] | None:
     return incident
 
 
-@st.fragment(run_every=timedelta(seconds=2))
 def generation_progress() -> None:
+    """While statements are drafted in the background: a status box, and a watcher that
+    refreshes the page when they are ready."""
     pending = st.session_state.get("crisis_job")
     if not pending:
         return
@@ -58,14 +66,13 @@ def generation_progress() -> None:
                 "The model writes each channel in turn (a minute or two on the local model). "
                 "You can keep working on other pages."
             )
+        watch("crisis_job", future.done, False, every=2)
         return
     st.session_state.pop("crisis_job", None)
     try:
         st.session_state["incident"] = future.result()
     except UIError as exc:
         show_error(exc)
-        return
-    st.rerun()
 
 
 def facts_form() -> None:

@@ -3,7 +3,6 @@ themselves. Also: draft a reply to a post that did not come through the forum.""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import streamlit as st
@@ -21,9 +20,10 @@ from ui.components import (
     moment_label,
     show_error,
     show_flash,
+    watch,
 )
 
-REFRESH = timedelta(seconds=5)
+REFRESH = 5.0  # seconds between checks for new drafts
 STATUSES = ["pending", "approved", "published", "rejected", "superseded"]
 
 st.title("Review queue")
@@ -84,23 +84,21 @@ def queue_row(row: dict[str, Any]) -> None:
             open_draft(int(row["id"]))
 
 
-@st.fragment(run_every=REFRESH)
-def live_queue() -> None:
-    """The counts and the list, refreshed every few seconds without a page reload."""
-    try:
-        counts = api.counts(status=status, community=community or None)
-        rows = api.list_drafts(
-            status=status,
-            moment=moment,
-            urgency=urgency,
-            community=community or None,
-            limit=200,
-        )
-    except UIError as exc:
-        show_error(exc)
-        return
+def signature(rows: list[dict[str, Any]], counts: dict[str, Any]) -> tuple[Any, ...]:
+    """What the page shows, in short: a change means the page should refresh."""
+    return (counts.get("total"), tuple((r["id"], r.get("status"), r.get("version")) for r in rows))
+
+
+def fetch() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    filters = {"status": status, "community": community or None}
+    counts = api.counts(**filters)
+    rows = api.list_drafts(**filters, moment=moment, urgency=urgency, limit=200)
+    return rows, counts
+
+
+def show_queue(rows: list[dict[str, Any]], counts: dict[str, Any]) -> None:
     by_moment = counts.get("by_moment") or {}
-    metrics = st.columns(min(6, len(by_moment) + 1) or 1)
+    metrics = st.columns(6)
     metrics[0].metric(f"{status.capitalize()} drafts", counts.get("total", 0))
     for column, (name, number) in zip(
         metrics[1:], sorted(by_moment.items(), key=lambda kv: -kv[1]), strict=False
@@ -114,6 +112,7 @@ def live_queue() -> None:
                 f"{u} {by_urgency[u]}"
                 for u in sorted(by_urgency, key=lambda u: URGENCY_ORDER.get(u, 9))
             )
+            + " · new drafts appear by themselves"
         )
     st.divider()
     if not rows:
@@ -129,33 +128,36 @@ def live_queue() -> None:
         queue_row(row)
 
 
-live_queue()
+try:
+    rows, counts = fetch()
+except UIError as exc:
+    show_error(exc)
+else:
+    show_queue(rows, counts)
+    watch("queue", lambda: signature(*fetch()), signature(rows, counts), every=REFRESH)
 
 # Draft a reply to a post that did not come through a webhook ------------------------------------
 
 
-@st.fragment(run_every=timedelta(seconds=2))
-def job_progress() -> None:
-    job_id = st.session_state.get("new_post_job")
-    if not job_id:
-        return
+def job_progress(job_id: int) -> None:
     try:
-        job = api.get_job(int(job_id))
+        job = api.get_job(job_id)
     except UIError as exc:
         show_error(exc)
         return
-    status_ = job.get("status")
-    if status_ == "done" and job.get("draft_id"):
+    state = job.get("status")
+    if state == "done" and job.get("draft_id"):
         st.success(f"Draft #{job['draft_id']} is ready.")
         if st.button("Open the draft", key="open_new_draft", type="primary"):
             st.session_state.pop("new_post_job", None)
             open_draft(int(job["draft_id"]))
-    elif status_ == "failed":
+    elif state == "failed":
         st.error(f"Drafting failed: {job.get('last_error')}")
     else:
-        waiting = "Waiting for a worker" if status_ == "queued" else "The worker is drafting"
-        st.progress(0.15 if status_ == "queued" else 0.6, text=f"{waiting} (job {job_id}) …")
+        waiting = "Waiting for a worker" if state == "queued" else "The worker is drafting"
+        st.progress(0.15 if state == "queued" else 0.6, text=f"{waiting} (job {job_id}) …")
         st.caption("You can keep reviewing; the draft also appears in the queue when ready.")
+        watch("new_post_job", lambda: api.get_job(job_id).get("status"), state, every=2)
 
 
 with st.expander("Draft a reply to a new post"):
@@ -178,4 +180,5 @@ with st.expander("Draft a reply to a new post"):
             result = attempt(lambda: api.submit_post(post))
             if result:
                 st.session_state["new_post_job"] = result.get("job_id")
-    job_progress()
+    if st.session_state.get("new_post_job"):
+        job_progress(int(st.session_state["new_post_job"]))

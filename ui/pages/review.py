@@ -4,7 +4,6 @@ publish; then the publication and the audit trail."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import streamlit as st
@@ -28,6 +27,7 @@ from ui.components import (
     show_error,
     show_flash,
     tone_card,
+    watch,
 )
 
 QUICK_INSTRUCTIONS = ["warmer", "shorter", "more formal", "mention the workaround"]
@@ -110,7 +110,6 @@ def use_variant(text_key: str, variant: str) -> None:
     st.session_state[text_key] = variant
 
 
-@st.fragment(run_every=timedelta(seconds=2))
 def regeneration_progress(draft_id: int) -> None:
     job_id = st.session_state.get(f"regen_job_{draft_id}")
     if not job_id:
@@ -120,7 +119,8 @@ def regeneration_progress(draft_id: int) -> None:
     except UIError as exc:
         show_error(exc)
         return
-    if job.get("status") == "done" and job.get("draft_id"):
+    state = job.get("status")
+    if state == "done" and job.get("draft_id"):
         new_id = int(job["draft_id"])
         st.success(f"The regenerated draft #{new_id} is ready.")
         if st.button("Open the new draft", key=f"open_regen_{draft_id}", type="primary"):
@@ -128,13 +128,14 @@ def regeneration_progress(draft_id: int) -> None:
             st.session_state["draft_id"] = new_id
             st.query_params["draft"] = str(new_id)
             st.rerun()
-    elif job.get("status") == "failed":
+    elif state == "failed":
         st.error(f"Regeneration failed: {job.get('last_error')}")
     else:
         st.progress(
-            0.2 if job.get("status") == "queued" else 0.6,
-            text=f"Regenerating (job {job_id}, {job.get('status')}) … you can keep working.",
+            0.2 if state == "queued" else 0.6,
+            text=f"Regenerating (job {job_id}, {state}) … you can keep working.",
         )
+        watch(f"regen_{draft_id}", lambda: api.get_job(int(job_id)).get("status"), state, every=2)
 
 
 def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) -> None:
