@@ -281,7 +281,14 @@ def run_case(
     if judge_model is not None and judge is None:
         from evals.judge import judge_reply
 
-        judge = judge_reply(judge_model, post=case.post, reply=draft.text)
+        judge = judge_reply(
+            judge_model,
+            post=case.post,
+            reply=draft.text,
+            moment=case.moment,
+            community_name=settings.community_name,
+            prompts_dir=settings.resolved_prompts_dir,
+        )
     if cache is not None and (not cached or judge is not None):
         entry: dict[str, Any] = {"draft": draft.model_dump(mode="json"), "case": case.id}
         if judge is not None and judge.get("missing") is None:
@@ -391,3 +398,56 @@ def load_run(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise InputError(f"{path}: not a run JSON (no 'cases' list)")
     return data
+
+
+# Models and retriever for the CLI ---------------------------------------------------------------
+
+
+def resolve_model(name: str | None, settings: Settings) -> tuple[ModelFor, str, Settings]:
+    """(model per case, model name for the run, settings) for `--model NAME`.
+
+    `scripted` (each case's reference reply), `fake` (one fixed generic reply for every case,
+    a pipeline check), a bundled model name, a GGUF path, or with the openai provider a server
+    model name. None = the configured model (`MOMENTS_LLM_MODEL`).
+    """
+    if name == "scripted":
+        return scripted_model_for, "scripted", settings
+    if name == "fake":
+        from copilot.llm.fake import FakeChatModel
+
+        fake = FakeChatModel(
+            name="fake",
+            default="Hi, thanks for your post. Please check the docs and let us know.",
+        )
+        return (lambda case: fake), "fake", settings
+    from copilot.llm.factory import build_chat_model
+    from copilot.settings import load_settings
+
+    if name:
+        overrides: dict[str, object] = {
+            k: v
+            for k, v in settings.model_dump().items()
+            if k not in {"llm_model", "llm_model_path"}
+        }
+        if name.endswith(".gguf") or Path(name).is_file():
+            path = Path(name).expanduser()
+            if not path.is_file():
+                raise InputError(f"--model {name}: no such GGUF file")
+            settings = load_settings(**overrides, llm_model_path=path)
+        else:
+            settings = load_settings(**overrides, llm_model=name)
+    model = build_chat_model(settings)
+    return (lambda case: model), model.name, settings
+
+
+def open_retriever(settings: Settings, echo: Callable[[str], None] | None = None) -> Retriever:
+    """The knowledge index in the data dir; indexes the default knowledge base when empty."""
+    from copilot.retrieval import open_index
+
+    index = open_index(settings)
+    stats = index.stats()
+    if stats.guidelines + stats.interactions == 0:
+        if echo is not None:
+            echo(f"Indexing the knowledge base in {settings.resolved_knowledge_dir} …")
+        index.index_paths([settings.resolved_knowledge_dir])
+    return index
