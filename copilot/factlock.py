@@ -11,12 +11,13 @@ the offending span. How it works:
    version numbers, plain numbers (digits or words "two".."thousand"), product names (a known
    list plus `facts.products`), links, commitments ("we will", "guarantee", "refund", ...),
    speculation about causes, blame, and tense drift ("rolled back" while the facts say
-   "rolling back"; "fixed" before the resolved stage). Times, dates and numbers are normalised
+   "rolling back"; "fixed" before the resolved stage), and actions claimed as done ("we've
+   deployed a fix") that the facts do not report. Times, dates and numbers are normalised
    ("2pm" == "14:00 UTC", "three" == "3") and compared with those found anywhere in the facts.
 3. Whole-text checks: the next update time must be there (initial/update stages), an apology must
    be there when `facts.members_harmed`, and the channel's length limit holds.
 
-Codes: unknown_time, unknown_date, unknown_number, unknown_product, unknown_link,
+Codes: unknown_time, unknown_date, unknown_number, unknown_product, unknown_link, unknown_action,
 unapproved_commitment, speculation, blame, tense_drift, missing_next_update, missing_apology,
 too_long.
 """
@@ -197,6 +198,53 @@ _COMPLETION = re.compile(
     r"|fully operational|completed|sorted out|all clear)\b",
     re.IGNORECASE,
 )
+# "we've rolled back", "we deployed", "a fix has been released": claims that an action is done.
+_DONE_ACTION = re.compile(
+    r"\b(?:we(?:'ve| have)?|(?:has|have) been|(?:was|were))\s+(?:already\s+|now\s+|just\s+|quickly\s+)?"
+    r"(?P<verb>[a-z]+ed|built|rebuilt|sent|made|found|taken|done|undone|begun|shut|put|set)\b"
+    r"(?:\s+(?:back|out|up|down|over|off|in))?",
+    re.IGNORECASE,
+)
+_FRAMING_VERBS = {
+    "heard",
+    "received",
+    "noticed",
+    "seen",
+    "learned",
+    "listened",
+    "felt",
+    "followed",
+    "watched",
+    "appreciated",
+    "wanted",
+    "asked",
+    "missed",
+    "failed",
+    "disappointed",
+    "disrupted",
+    "caused",
+    "affected",
+    "frustrated",
+    "inconvenienced",
+    "interrupted",
+    "upset",
+    "impacted",
+    "reported",
+    "shared",
+    "experienced",
+    "needed",
+    "expected",
+    "relied",
+    "trusted",
+    "hoped",
+    "worried",
+    "concerned",
+    "committed",
+    "dedicated",
+    "determined",
+    "focused",
+    "aware",
+}
 _CONDITIONAL_BEFORE = re.compile(
     r"\b(?:until|once|when|before|after|as soon as|to get|to bring|to have|get|bring|hope)\b"
     r"[^.!?]{0,30}$"
@@ -667,6 +715,27 @@ def _check_tense(
                         match[0],
                     )
                 )
+    for match in _DONE_ACTION.finditer(free):
+        verb = match.group("verb").lower()
+        if verb in _FRAMING_VERBS or re.search(r"\b" + re.escape(verb) + r"\b", known_lower):
+            continue
+        if stage == "resolved" and verb in (
+            "resolved",
+            "fixed",
+            "restored",
+            "finished",
+            "completed",
+        ):
+            continue
+        if any(v.span.lower() in match.group(0).lower() for v in found):
+            continue  # already reported as tense drift
+        found.append(
+            _violation(
+                "unknown_action",
+                "says an action was taken that the facts do not report",
+                match.group(0),
+            )
+        )
     if stage != "resolved":
         for match in _COMPLETION.finditer(free):
             word = match.group(0).lower()

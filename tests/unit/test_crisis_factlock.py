@@ -42,6 +42,7 @@ def codes(text: str, facts: IncidentFacts = FACTS, **kwargs: object) -> list[str
         "We'll share more once the issue is fixed.",  # conditional, not a claim
         "We're working to get things back to normal.",  # an aim, not a claim
         "As you may have noticed, scenes are not loading.",
+        "We've heard from many of you, and we know we've disrupted your evenings.",
     ],
 )
 def test_traceable_clauses_pass(clause: str) -> None:
@@ -91,6 +92,9 @@ def test_traceable_clauses_pass(clause: str) -> None:
         ("Everything is back to normal.", "tense_drift", "back to normal"),
         ("The issue has been fixed.", "tense_drift", "fixed"),
         ("See https://status.example.com for more.", "unknown_link", "https://status.example.com"),
+        ("We've deployed a hotfix.", "unknown_action", "We've deployed"),
+        ("A patch has been released.", "unknown_action", "has been released"),
+        ("We've already reverted the change.", "unknown_action", "We've already reverted"),
     ],
 )
 def test_untraceable_clauses_are_caught_with_their_span(clause: str, code: str, span: str) -> None:
@@ -111,7 +115,7 @@ def test_no_apology_needed_when_members_were_not_harmed() -> None:
 
 def test_resolved_stage_needs_no_next_update_and_may_say_resolved() -> None:
     facts = FACTS.model_copy(update={"resolved_at": "16:40 UTC", "next_update_at": None})
-    text = "Resolved at 16:40 UTC. We're sorry. The issue is resolved and everything is back to normal."
+    text = "Resolved at 16:40 UTC. We're sorry. The issue was resolved and everything is back to normal."
     assert codes(text, facts, stage="resolved") == []
 
 
