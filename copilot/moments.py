@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from copilot.llm.base import ChatModel
 
 QUESTION_CAP = 2.2  # the most question-ness can add (a rhetorical "?" must not beat a complaint)
+SUBORDINATE_AT = 2.0  # from this score on, a crisis or complaint outweighs the asking in it
 MAX_CHARS = 20_000  # longer posts are analysed on their first MAX_CHARS characters
 CLASSIFIER_VERSION = "rules-1"
 SYSTEM_TEMPLATE = "classify.system.j2"
@@ -664,7 +665,11 @@ def _score(post: Post) -> _Features:
     asked = _question_score(feats)
     question = (0.5 if asked > 0 else 0.25) + asked  # `question` is also the fallback
     _structural(feats, raw, asked)
+    # "Is the cloud down?", "How is this acceptable?": the asking serves another moment.
+    # A newcomer's first question stays the moment: onboarding matters most.
     newcomer = "newcomer" in feats.signals
+    if not newcomer and max(feats.scores[T.CRISIS], feats.scores[T.COMPLAINT]) >= SUBORDINATE_AT:
+        question *= 0.7
     if newcomer:
         feats.scores[T.FIRST_QUESTION] = question + (0.6 if asked > 0 else 0.0)
         feats.scores[T.QUESTION] = question * 0.4
@@ -929,7 +934,7 @@ def classify_post_llm(post: Post, model: ChatModel) -> Moment:
             "types": [kind.value for kind in T],
         },
     )
-    options = GenerationOptions(temperature=0.0, max_tokens=120, seed=0)
+    options = GenerationOptions(temperature=0.0, max_tokens=80, seed=0)
     try:
         reply = complete(model, prompt.messages, options).text
     except LLMError as exc:
