@@ -339,3 +339,25 @@ def test_openai_embedder_batches_normalises_and_reports_outages(
     broken = OpenAIEmbedder("http://embed.test/v1", model="m", transport=httpx.MockTransport(down))
     with pytest.raises(LLMUnavailableError, match="MOMENTS_EMBEDDING_BASE_URL"):
         broken.embed_query("hello")
+
+
+def test_moment_filter_falls_back_when_the_nearest_chunks_lack_it(
+    index: KnowledgeIndex, tmp_path: Path
+) -> None:
+    kb = tmp_path / "many"
+    kb.mkdir()
+    sections = "\n".join(
+        f"## Apples {i}\n\nApples apples orchard harvest {i}.\n" for i in range(130)
+    )
+    (kb / "apples.md").write_text(f"# Apples\nMoment: welcome\n\n{sections}", encoding="utf-8")
+    (kb / "outage.md").write_text(
+        "# Outage\nMoment: crisis\n\n## One\n\nServers down.\n\n## Two\n\nStatus page.\n",
+        encoding="utf-8",
+    )
+    index.index_paths([kb])
+    # the 100 nearest chunks to "apples" are all welcome chunks: the where filter must kick in
+    hits = index.search("apples orchard harvest", k=2, moment=MomentType.CRISIS)
+    assert sorted(h.heading or "" for h in hits) == ["Outage > One", "Outage > Two"]
+    assert all(h.text for h in hits)
+    near = index.search("apples orchard harvest", k=3, moment=MomentType.WELCOME)
+    assert len(near) == 3 and all(h.text.startswith("Apples apples") for h in near)
