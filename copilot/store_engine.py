@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import (
     Connection,
     Engine,
@@ -177,6 +178,15 @@ def statement_record(row: StatementRow) -> StatementRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def load_draft(payload: dict[str, Any]) -> Draft:
+    """The stored Draft JSON; keys a newer/older `Draft` no longer knows are dropped."""
+    try:
+        return Draft.model_validate(payload)
+    except ValidationError:
+        known = {k: v for k, v in payload.items() if k in Draft.model_fields}
+        return Draft.model_validate(known)
 
 
 def hash_key(plaintext: str) -> str:
@@ -789,7 +799,7 @@ class Store:
             text=row.text,
             version=row.version,
             row_version=row.row_version,
-            draft=Draft.model_validate(row.payload),
+            draft=load_draft(row.payload),
             reviewer=row.reviewer,
             approved_at=row.approved_at,
             supersedes_id=row.supersedes_id,

@@ -306,3 +306,17 @@ def test_overlong_fields_are_input_errors_on_every_backend(store: Store) -> None
     with pytest.raises(InputError, match="source"):
         store.submit_post(make_post(1), source="s" * 51)
     assert store.job_counts() == {}
+
+
+def test_a_stored_draft_with_a_field_the_model_no_longer_has_still_loads(store: Store) -> None:
+    from sqlalchemy import update
+
+    from copilot.store_models import DraftRow
+
+    draft_id = drafted(store)
+    with store.transaction() as session:
+        row = session.get(DraftRow, draft_id)
+        assert row is not None
+        payload = dict(row.payload, retired_field="x")
+        session.execute(update(DraftRow).where(DraftRow.id == draft_id).values(payload=payload))
+    assert store.get_draft(draft_id).draft.text.startswith("Sorry about")
