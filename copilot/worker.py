@@ -292,12 +292,14 @@ def run_worker(
     lease_seconds: float = 300.0,
     publish_every: float = 30.0,
     stop: threading.Event | None = None,
+    handle_signals: bool = True,
 ) -> WorkerStats:
     """Claim and run jobs until stopped (SIGTERM/SIGINT finish the current job first).
 
     `once`: run until the queue is empty, then return. `concurrency` > 1 runs that many
     claim loops in threads (useful with an OpenAI-compatible server; a local model is
-    serialised). `publisher`: retried publications go through it (default: from settings)."""
+    serialised). `publisher`: retried publications go through it (default: from settings).
+    `handle_signals`: install the SIGTERM/SIGINT handlers (main thread only; restored after)."""
     base_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     own_store = store is None
     store = store or open_store(settings)
@@ -331,7 +333,7 @@ def run_worker(
             publish_lock.release()
 
     previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
+    if handle_signals and threading.current_thread() is threading.main_thread():
 
         def _graceful(signum: int, _frame: object) -> None:
             log.info("signal %s: finishing the current job, then stopping", signum)
