@@ -26,6 +26,7 @@ from copilot.settings import Settings
 from copilot.store_records import PostRecord
 
 log = logging.getLogger(__name__)
+LATEST_POSTS = 30  # how many of a topic's newest posts are searched for a reply's marker
 
 
 class PublishedRef(BaseModel):
@@ -264,7 +265,20 @@ class DiscoursePublisher:
         try:
             response = self.client.get(f"/t/{post.topic_id}.json", params={"include_raw": "true"})
             response.raise_for_status()
-            posts = response.json().get("post_stream", {}).get("posts", [])
+            stream = response.json().get("post_stream", {})
+            posts = list(stream.get("posts", []))
+            # A long topic's first page holds only its first posts: fetch the latest ones too.
+            loaded = {p.get("id") for p in posts}
+            latest = [i for i in stream.get("stream", [])[-LATEST_POSTS:] if i not in loaded]
+            if latest:
+                more = self.client.get(
+                    f"/t/{post.topic_id}/posts.json",
+                    params=httpx.QueryParams(
+                        [("post_ids[]", str(i)) for i in latest] + [("include_raw", "true")]
+                    ),
+                )
+                more.raise_for_status()
+                posts += more.json().get("post_stream", {}).get("posts", [])
             for item in reversed(posts):
                 if item.get("username") not in (None, self.api_username):
                     continue

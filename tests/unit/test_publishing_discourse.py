@@ -30,6 +30,7 @@ class FakeDiscourse:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.fail: list[int] = []  # status codes to answer the next POSTs with
         self.hang_after_accept = 0.0  # seconds to stall after storing the next POST
+        self.page_size = 20  # posts in the first page of GET /t/ID.json
         self.lock = threading.Lock()
         server = self
 
@@ -79,6 +80,17 @@ class FakeDiscourse:
                 with server.lock:
                     server.requests.append(("GET", self.path, dict(self.headers), None))
                     topic = re.match(r"/t/(\d+)\.json", self.path)
+                    page = re.match(r"/t/(\d+)/posts\.json\?(.*)", self.path)
+                    if page:
+                        wanted = {
+                            int(v) for v in re.findall(r"post_ids%5B%5D=(\d+)", page.group(2))
+                        }
+                        found = [
+                            {"id": p["id"], "username": p["username"], "raw": p["raw"]}
+                            for p in server.posts
+                            if p["id"] in wanted
+                        ]
+                        return self._send(200, {"post_stream": {"posts": found}})
                     single = re.match(r"/posts/(\d+)\.json", self.path)
                     if topic:
                         # like Discourse: cooked HTML without comments, and no raw
@@ -91,7 +103,12 @@ class FakeDiscourse:
                             for p in server.posts
                             if str(p["topic_id"]) == topic.group(1)
                         ]
-                        return self._send(200, {"post_stream": {"posts": stream}})
+                        # like Discourse: the first page of posts, and every post id
+                        body = {
+                            "posts": stream[: server.page_size],
+                            "stream": [p["id"] for p in stream],
+                        }
+                        return self._send(200, {"post_stream": body})
                     if single:
                         for p in server.posts:
                             if p["id"] == int(single.group(1)):
@@ -226,3 +243,13 @@ def test_build_publisher_from_settings(tmp_path: Path) -> None:
         data_dir=tmp_path, discourse_url="http://127.0.0.1:1", discourse_api_key="k"
     )
     assert isinstance(build_publisher(configured), DiscoursePublisher)
+
+
+def test_find_published_looks_past_the_first_page_of_a_long_topic(forum: FakeDiscourse) -> None:
+    publisher = publisher_for(forum)
+    for n in range(3):
+        publisher.publish(post_record(), f"Reply {n}", idempotency_key=f"draft-{20 + n}")
+    forum.page_size = 1
+    found = publisher.find_published(post_record(), idempotency_key="draft-22")
+    assert found is not None and found.external_post_id == "9002"
+    assert any(r[1].startswith("/t/42/posts.json?post_ids") for r in forum.requests)
