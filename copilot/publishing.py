@@ -271,12 +271,11 @@ class DiscoursePublisher:
             loaded = {p.get("id") for p in posts}
             latest = [i for i in stream.get("stream", [])[-LATEST_POSTS:] if i not in loaded]
             if latest:
-                more = self.client.get(
-                    f"/t/{post.topic_id}/posts.json",
-                    params=httpx.QueryParams(
-                        [("post_ids[]", str(i)) for i in latest] + [("include_raw", "true")]
-                    ),
-                )
+                query: list[tuple[str, str | int | float | bool | None]] = [
+                    ("post_ids[]", str(i)) for i in latest
+                ]
+                query.append(("include_raw", "true"))
+                more = self.client.get(f"/t/{post.topic_id}/posts.json", params=query)
                 more.raise_for_status()
                 posts += more.json().get("post_stream", {}).get("posts", [])
             for item in reversed(posts):
