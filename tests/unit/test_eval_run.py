@@ -364,3 +364,20 @@ def test_cli_cases_option_runs_a_subset(app: typer.Typer, suite_file: Path, tmp_
     assert result.exit_code == 0, result.output
     run = json.loads(next(out.glob("*.json")).read_text())
     assert [c["id"] for c in run["cases"]] == ["welcome"]
+
+
+def test_model_option_overrides_the_configured_model(tmp_path: Path) -> None:
+    from evals.runner import resolve_model
+
+    settings = load_settings(
+        data_dir=tmp_path / "d", llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1"
+    )
+    model_for, name, resolved = resolve_model("my-server-model", settings)
+    assert name == "my-server-model" and resolved.llm_model == "my-server-model"
+    assert resolved.llm_base_url == "http://127.0.0.1:9/v1"
+    case = load_suite("smoke").cases[0]
+    assert model_for(case).provider == "openai"
+    with pytest.raises(InputError, match="no such GGUF"):
+        resolve_model(str(tmp_path / "missing.gguf"), settings)
+    _, scripted_name, _ = resolve_model("scripted", settings)
+    assert scripted_name == "scripted"
