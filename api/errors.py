@@ -37,6 +37,7 @@ from copilot.errors import (
 
 log = logging.getLogger("moments.api")
 
+BODY_LIMIT_HINT = "send a smaller body, or raise MOMENTS_MAX_BODY_BYTES on the server"
 KEY_HINT = "create a key with `moments keys create --role reviewer` and send it as `Authorization: Bearer <key>`"
 
 
@@ -54,10 +55,6 @@ class BadSignatureError(AuthError):
     """A webhook whose signature is missing or does not match (401)."""
 
 
-class PayloadTooLargeError(InputError):
-    """The request body is larger than `MOMENTS_MAX_BODY_BYTES` (413)."""
-
-
 class RateLimitedError(MomentsError):
     """The key spent its request budget (429, with `Retry-After`)."""
 
@@ -72,7 +69,6 @@ class TimeoutError_(MomentsError):  # noqa: N801 - avoid shadowing the builtin T
 
 # Most specific first: the first isinstance match wins.
 STATUS_BY_ERROR: Sequence[tuple[type[MomentsError], int, str]] = (
-    (PayloadTooLargeError, 413, "payload_too_large"),
     (RateLimitedError, 429, "rate_limited"),
     (TimeoutError_, 504, "timeout"),
     (ForbiddenError, 403, "forbidden"),
@@ -208,11 +204,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 413:
         return JSONResponse(
-            error_body(
-                code,
-                message,
-                hint="send a smaller body, or raise MOMENTS_MAX_BODY_BYTES on the server",
-            ),
+            error_body(code, message, hint=BODY_LIMIT_HINT),
             status_code=413,
             headers={"Connection": "close"},
         )

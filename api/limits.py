@@ -22,7 +22,7 @@ from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import RateLimitedError, TimeoutError_, error_body
+from api.errors import BODY_LIMIT_HINT, RateLimitedError, TimeoutError_, error_body
 
 T = TypeVar("T")
 
@@ -43,11 +43,7 @@ class _TooLarge(HTTPException):
 
 def _too_large_body(limit: int) -> bytes:
     return json.dumps(
-        error_body(
-            "payload_too_large",
-            _too_large_message(limit),
-            hint="send a smaller body, or raise MOMENTS_MAX_BODY_BYTES on the server",
-        )
+        error_body("payload_too_large", _too_large_message(limit), hint=BODY_LIMIT_HINT)
     ).encode()
 
 
