@@ -169,19 +169,23 @@ def escape_md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>#+|~$:])", r"\\\1", text)
 
 
-def highlight(text: str, spans: Iterable[str]) -> str:
-    """Markdown of `text` with each span marked (red background); the rest escaped."""
+def highlight(text: str, spans: Iterable[str], *, markdown: bool = False) -> str:
+    """Markdown of `text` with each span marked (red background). Plain text is escaped;
+    `markdown=True` keeps the text's own Markdown (a forum post) and escapes only the spans."""
+    keep = (lambda t: t) if markdown else escape_md
     marks = sorted({s for s in spans if s and s in text}, key=len, reverse=True)
     if not marks:
-        return escape_md(text)
-    pattern = re.compile("|".join(re.escape(s) for s in marks))
-    out, last = [], 0
-    for match in pattern.finditer(text):
-        out.append(escape_md(text[last : match.start()]))
-        out.append(f":red-background[**{escape_md(match.group(0))}**]")
-        last = match.end()
-    out.append(escape_md(text[last:]))
-    return "".join(out).replace("\n", "  \n")
+        out_text = keep(text)
+    else:
+        pattern = re.compile("|".join(re.escape(s) for s in marks))
+        out, last = [], 0
+        for match in pattern.finditer(text):
+            out.append(keep(text[last : match.start()]))
+            out.append(f":red-background[**{escape_md(match.group(0))}**]")
+            last = match.end()
+        out.append(keep(text[last:]))
+        out_text = "".join(out)
+    return out_text if markdown else out_text.replace("\n", "  \n")
 
 
 # Cards ---------------------------------------------------------------------------------------
@@ -301,7 +305,12 @@ def tone_card(card: dict[str, Any] | None, *, live: bool = False) -> None:
             .mark_bar(cornerRadiusEnd=3)
             .encode(
                 x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title=None),
-                y=alt.Y("dimension:N", sort=None, title=None),
+                y=alt.Y(
+                    "dimension:N",
+                    sort=None,
+                    title=None,
+                    axis=alt.Axis(labelOverlap=False, labelLimit=160),
+                ),
                 color=alt.Color(
                     "reads:N",
                     scale=alt.Scale(
@@ -312,21 +321,21 @@ def tone_card(card: dict[str, Any] | None, *, live: bool = False) -> None:
                 ),
                 tooltip=["dimension", alt.Tooltip("score:Q", format=".2f"), "reads"],
             )
-            .properties(height=alt.Step(18))
+            .properties(height=alt.Step(22))
         )
         st.altair_chart(chart, width="stretch")
     with st.expander("Evidence behind each score"):
-        shown = False
+        any_evidence = False
         for name, score in (card.get("scores") or {}).items():
-            evidence = score.get("evidence") or []
-            if evidence:
-                shown = True
-                quoted = "; ".join(f"“{e}”" for e in evidence[:6])
+            phrases = score.get("evidence") or []
+            if phrases:
+                any_evidence = True
+                quoted = "; ".join(f"“{e}”" for e in phrases[:6])
                 st.markdown(
                     f"**{name.replace('_', ' ')}** ({float(score.get('score') or 0):.2f}): "
                     f"{escape_md(quoted)}"
                 )
-        if not shown:
+        if not any_evidence:
             st.caption("No phrase stood out for any dimension.")
 
 

@@ -14,10 +14,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from copilot.types import (
+    ChatMessage,
     Citation,
     Draft,
     DraftOptions,
@@ -146,7 +148,7 @@ def sample_post(**overrides: Any) -> Post:
         "member": Member(
             handle="samr",
             name="Sam Rivera",
-            joined_at="2024-05-01",
+            joined_at=date(2024, 5, 1),
             post_count=42,
             roles=["member"],
             badges=["Early adopter"],
@@ -227,8 +229,8 @@ def rich_draft(post: Post, options: DraftOptions) -> Draft:
             name="reply.complaint",
             sha="ab" * 32,
             messages=[
-                {"role": "system", "content": "You are a community manager for Lumen Makers."},
-                {"role": "user", "content": "<member_post untrusted>...</member_post>"},
+                ChatMessage(role="system", content="You are a community manager for Lumen Makers."),
+                ChatMessage(role="user", content="<member_post untrusted>...</member_post>"),
             ],
         ),
         model=ModelInfo(provider="fake", name="ui-test-drafter"),

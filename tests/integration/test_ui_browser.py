@@ -195,6 +195,9 @@ def test_manager_reviews_edits_approves_and_sees_the_publication(
     expect(page.get_by_text("Grounded on")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("playbook-negative-feedback.md").first).to_be_visible()
     expect(page.get_by_text("Overall tone")).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()  # the tone bars
+    expect(page.get_by_test_id("stTable").last).to_be_visible()  # the audit trail
+    expect(page.get_by_text("Publish to the forum right after approving")).to_be_visible()
     README_SHOT.parent.mkdir(parents=True, exist_ok=True)
     review_shot = shot(page, "04-review", tall=True)
     shutil.copyfile(review_shot, README_SHOT)
@@ -204,7 +207,7 @@ def test_manager_reviews_edits_approves_and_sees_the_publication(
         "Hi Sam, I'm sorry the 3.3 update keeps knocking your Hub offline. Rolling back to 3.2 "
         "from Settings > Firmware brings your porch lights back while we find the cause."
     )
-    box = page.get_by_label("Edit the reply before approving")
+    box = page.get_by_label("Edit the reply before approving", exact=True)
     box.fill(edited)
     box.press("Tab")
     expect(page.get_by_text("Scored live on the edited text")).to_be_visible(timeout=WAIT_MS)
@@ -215,7 +218,7 @@ def test_manager_reviews_edits_approves_and_sees_the_publication(
     expect(approve).to_be_enabled(timeout=WAIT_MS)
     approve.click()
     expect(page.get_by_text("Published to discourse as post")).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_text("Audit trail")).to_be_visible()
+    expect(page.get_by_text("Audit trail").first).to_be_visible()
     shot(page, "06-published", tall=True)
 
     record = stack.store.get_draft(draft_id)

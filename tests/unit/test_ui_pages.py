@@ -320,6 +320,12 @@ def test_crisis_form_drafts_statements_per_channel(stack: Stack) -> None:
     assert not at.exception
     statuses = {s.status for s in stack.store.list_statements(incident_id=incident_id)}
     assert "approved" in statuses
+    reject = next(b for b in at.button if b.key and b.key.endswith("_reject"))
+    reject.click().run()
+    assert "A reason is required to reject a statement." in messages(at, "error")
+    assert "rejected" not in {
+        s.status for s in stack.store.list_statements(incident_id=incident_id)
+    }
 
 
 def test_crisis_form_names_missing_facts(stack: Stack) -> None:

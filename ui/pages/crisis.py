@@ -4,6 +4,7 @@ page stays usable during the minute or two the local model needs."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -152,11 +153,15 @@ def statement_card(incident_id: str, statement: dict[str, Any], editable: bool) 
             )
         else:
             st.caption(f"{len(text)} characters")
-        st.markdown(highlight(text, [v.get("span", "") for v in violations]))
+        shown = re.sub(r"(?m)^#{1,3} ", "#### ", text) if channel == "forum" else text
+        st.markdown(
+            highlight(shown, [v.get("span", "") for v in violations], markdown=channel == "forum")
+        )
         for violation in violations:
             span = f" — “{violation['span']}”" if violation.get("span") else ""
             st.error(
-                f"**{violation.get('code', '').replace('_', ' ')}**: {violation.get('message')}{span}"
+                f"**{violation.get('code', '').replace('_', ' ')}**: "
+                f"{violation.get('message')}{span}"
             )
         if not violations:
             st.caption(":green[:material/check: Every fact checked against the incident facts.]")
@@ -167,18 +172,20 @@ def statement_card(incident_id: str, statement: dict[str, Any], editable: bool) 
         if not editable or statement.get("status") != "pending":
             return
         key = f"stmt_{statement['id']}"
-        edited = st.text_area("Edit before approving", value=text, key=key, height=140)
+        with st.expander("Edit before approving"):
+            edited = st.text_area("Text", value=text, key=key, height=180)
         a, b = st.columns(2)
         if a.button("Approve", key=f"{key}_approve", type="primary", width="stretch"):
             changed = edited.strip() if edited.strip() != text.strip() else None
             if attempt(lambda: api.approve_statement(incident_id, channel, changed)):
                 refresh(incident_id)
-        reason = st.text_input("Reason to reject", key=f"{key}_reason")
-        if b.button("Reject", key=f"{key}_reject", width="stretch"):
-            if not reason.strip():
-                st.error("A reason is required to reject a statement.")
-            elif attempt(lambda: api.reject_statement(incident_id, channel, reason.strip())):
-                refresh(incident_id)
+        with b.popover("Reject", width="stretch"):
+            reason = st.text_input("Reason (required)", key=f"{key}_reason")
+            if st.button("Reject this statement", key=f"{key}_reject"):
+                if not reason.strip():
+                    st.error("A reason is required to reject a statement.")
+                elif attempt(lambda: api.reject_statement(incident_id, channel, reason.strip())):
+                    refresh(incident_id)
 
 
 def refresh(incident_id: str) -> None:

@@ -78,11 +78,11 @@ with upload:
         index_report(st.session_state["index_report"])
 
 with sources_tab:
+    listing: dict[str, Any] | None = None
     try:
         listing = api.sources()
     except UIError as exc:
         show_error(exc)
-        listing = None
     if listing is not None:
         stats = listing.get("stats") or {}
         sources = listing.get("sources") or []

@@ -90,9 +90,10 @@ def signature(rows: list[dict[str, Any]], counts: dict[str, Any]) -> tuple[Any, 
 
 
 def fetch() -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    filters = {"status": status, "community": community or None}
-    counts = api.counts(**filters)
-    rows = api.list_drafts(**filters, moment=moment, urgency=urgency, limit=200)
+    counts = api.counts(status=status, community=community or None)
+    rows = api.list_drafts(
+        status=status, community=community or None, moment=moment, urgency=urgency, limit=200
+    )
     return rows, counts
 
 

@@ -138,23 +138,18 @@ def regeneration_progress(draft_id: int) -> None:
         watch(f"regen_{draft_id}", lambda: api.get_job(int(job_id)).get("status"), state, every=2)
 
 
-def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) -> None:
-    """The reviewer acts on the version they saw (`expected_version`): a change by someone
-    else in between is a 409, said plainly, never a silent overwrite."""
+def approve_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) -> None:
+    """Approve as drafted / with edits / save edits. The reviewer acts on the version they saw
+    (`expected_version`): a change by someone else in between is a 409, said plainly."""
     draft_id, version = int(draft["id"]), int(seen["version"])
     edited_text = (st.session_state.get(text_key) or "").strip()
     edited = bool(edited_text) and edited_text != str(seen["text"]).strip()
-    publish_after = st.toggle(
-        "Publish to the forum right after approving",
-        value=True,
-        key=f"publish_after_{draft_id}",
-        help="Off: approve now and publish later from this page.",
-    )
     c1, c2, c3 = st.columns(3)
     approved: dict[str, Any] | None = None
     if c1.button(
-        "Approve as drafted",
+        "Approve",
         key=f"approve_{draft_id}",
+        help="Approve the text as drafted.",
         type="secondary" if edited else "primary",
         width="stretch",
     ):
@@ -176,7 +171,8 @@ def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) 
             f"Draft #{draft_id} approved with your edits.",
         )
     if c3.button(
-        "Save edits, keep pending",
+        "Save edits",
+        help="Save your text as a new version; the draft stays pending.",
         key=f"save_{draft_id}",
         disabled=not edited,
         width="stretch",
@@ -187,6 +183,12 @@ def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) 
             "Edits saved as a new version.",
         ):
             st.rerun()
+    publish_after = st.toggle(
+        "Publish to the forum right after approving",
+        value=True,
+        key=f"publish_after_{draft_id}",
+        help="Off: approve now and publish later from this page.",
+    )
     if approved is not None:
         if publish_after:
             try:
@@ -199,7 +201,12 @@ def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) 
                 )
         st.rerun()
 
-    with st.container(border=True):
+
+def other_actions(draft: dict[str, Any], seen: dict[str, Any]) -> None:
+    """Reject with a reason, or regenerate with an instruction, side by side."""
+    draft_id, version = int(draft["id"]), int(seen["version"])
+    reject_box, regen_box = st.columns(2)
+    with reject_box.container(border=True):
         st.markdown("**Reject**")
         reason = st.text_input(
             "Reason (required; it teaches the team what went wrong)", key=f"reason_{draft_id}"
@@ -213,8 +220,7 @@ def pending_actions(draft: dict[str, Any], text_key: str, seen: dict[str, Any]) 
                 f"Draft #{draft_id} rejected.",
             ):
                 st.rerun()
-
-    with st.container(border=True):
+    with regen_box.container(border=True):
         st.markdown("**Regenerate**")
         quick = st.pills(
             "Quick instructions",
@@ -284,7 +290,22 @@ def review(draft_id: int) -> None:
     )
     show_flash()
 
-    left, right = st.columns([5, 4], gap="large")
+    seen = seen_state(draft)
+    if seen["status"] == "pending" and status != "pending":
+        who = f" by {draft['reviewer']}" if draft.get("reviewer") else ""
+        st.warning(f"Already {status}{who} while you were reviewing it.")
+    elif status == "pending" and int(draft["version"]) != int(seen["version"]):
+        st.warning(
+            f"Someone saved a newer text (version {draft['version']}) while you were reviewing "
+            f"version {seen['version']}; approving your version will be refused."
+        )
+        if st.button("Load the latest version", key=f"reload_{draft_id}"):
+            st.session_state.pop(f"seen_{draft_id}", None)
+            st.rerun()
+    text_key = f"text_{draft_id}_{seen['version']}"
+    tone_key = f"tone_{text_key}"
+
+    left, right = st.columns(2, gap="large")
     with left:
         st.subheader("The member's post")
         post_card(post)
@@ -299,24 +320,11 @@ def review(draft_id: int) -> None:
                     else ""
                 )
             )
-        st.subheader("Member")
         member_card(member, earlier_interactions(member, draft_id))
+        st.subheader("Grounded on")
+        citations(inner.get("citations") or [])
+        prompt_expander(inner)
 
-    seen = seen_state(draft)
-    changed_under_us = seen["status"] == "pending" and status != "pending"
-    if changed_under_us:
-        who = f" by {draft['reviewer']}" if draft.get("reviewer") else ""
-        st.warning(f"Already {status}{who} while you were reviewing it.")
-    elif status == "pending" and int(draft["version"]) != int(seen["version"]):
-        st.warning(
-            f"Someone saved a newer text (version {draft['version']}) while you were reviewing "
-            f"version {seen['version']}; approving your version will be refused."
-        )
-        if st.button("Load the latest version", key=f"reload_{draft_id}"):
-            st.session_state.pop(f"seen_{draft_id}", None)
-            st.rerun()
-    text_key = f"text_{draft_id}_{seen['version']}"
-    tone_key = f"tone_{text_key}"
     with right:
         st.subheader("Draft reply")
         for warning in inner.get("warnings") or []:
@@ -326,29 +334,42 @@ def review(draft_id: int) -> None:
                 st.session_state[text_key] = seen["text"]
             st.text_area(
                 "Edit the reply before approving",
-                height=220,
+                height=200,
                 key=text_key,
                 on_change=rescore,
                 args=(draft, text_key, tone_key, api),
+                help="The tone card re-scores when you leave the box.",
             )
-            st.button(
-                "Re-score",
-                key=f"rescore_{draft_id}",
-                on_click=rescore,
-                args=(draft, text_key, tone_key, api),
-                help="The tone card also re-scores when you leave the text box.",
-                type="tertiary",
-            )
+            approve_actions(draft, text_key, seen)
         else:
             with st.container(border=True):
                 st.markdown(escape_md(draft.get("text", "")).replace("\n", "  \n"))
-            if draft.get("reviewer"):
-                st.caption(f"{status.capitalize()} by {draft['reviewer']}")
+            if status in ("approved", "published"):
+                approved_actions(draft)
+            elif status == "rejected":
+                reason = next(
+                    (
+                        r.get("reason")
+                        for r in reversed(draft.get("reviews") or [])
+                        if r.get("reason")
+                    ),
+                    None,
+                )
+                st.info(
+                    f"Rejected by {draft.get('reviewer') or 'a reviewer'}: {reason or 'no reason'}"
+                )
+            elif status == "superseded":
+                newer = draft.get("superseded_by_id")
+                st.info(f"A regenerated draft replaced this one: #{newer}.")
+                if newer and st.button("Open the newer draft", key=f"newer_{draft_id}"):
+                    st.session_state["draft_id"] = int(newer)
+                    st.query_params["draft"] = str(newer)
+                    st.rerun()
         masked_table(inner.get("masked") or [])
 
         variants = [v for v in inner.get("variants") or [] if v and v != draft.get("text")]
         if variants and status == "pending":
-            with st.expander(f"Variants ({len(variants)})", expanded=True):
+            with st.expander(f"Variants ({len(variants)})"):
                 columns = st.columns(len(variants))
                 for number, (column, variant) in enumerate(zip(columns, variants, strict=True)):
                     with column.container(border=True):
@@ -365,29 +386,18 @@ def review(draft_id: int) -> None:
             st.error(st.session_state[tone_key + "_error"])
         live = st.session_state.get(tone_key)
         tone_card(live or inner.get("tone"), live=live is not None)
+        if status == "pending":
+            st.button(
+                "Re-score now",
+                key=f"rescore_{draft_id}",
+                on_click=rescore,
+                args=(draft, text_key, tone_key, api),
+                type="tertiary",
+            )
 
-    st.subheader("Grounded on")
-    citations(inner.get("citations") or [])
-    prompt_expander(inner)
-
-    st.divider()
-    st.subheader("Decision")
     if status == "pending":
-        pending_actions(draft, text_key, seen)
-    elif status in ("approved", "published"):
-        approved_actions(draft)
-    elif status == "rejected":
-        reason = next(
-            (r.get("reason") for r in reversed(draft.get("reviews") or []) if r.get("reason")), None
-        )
-        st.info(f"Rejected by {draft.get('reviewer') or 'a reviewer'}: {reason or 'no reason'}")
-    elif status == "superseded":
-        newer = draft.get("superseded_by_id")
-        st.info(f"A regenerated draft replaced this one: #{newer}.")
-        if newer and st.button("Open the newer draft", key=f"newer_{draft_id}"):
-            st.session_state["draft_id"] = int(newer)
-            st.query_params["draft"] = str(newer)
-            st.rerun()
+        st.subheader("Reject or regenerate")
+        other_actions(draft, seen)
 
     st.subheader("Audit trail")
     audit_table(draft.get("audit") or [])
