@@ -24,7 +24,7 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +60,7 @@ UPSERT_BATCH = 4000
 READ_BATCH = 5000
 LEARNED_SOURCE = "approved-replies"
 RRF_K = 60
+QUERY_CACHE_SIZE = 256
 KINDS = (SnippetKind.GUIDELINE, SnippetKind.INTERACTION)
 _INTERNAL = {"source", "path", "kind", "community_id", "content_hash", "meta_hash", "title"}
 _INTERNAL |= {"heading", "moment", "indexed_at"}
@@ -256,6 +257,7 @@ class KnowledgeIndex:
         self.backend = backend
         self._collections: dict[str, Any] = {}
         self._bm25: dict[str, _BM25] = {}
+        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.RLock()
 
     # Collections ------------------------------------------------------------------------------
@@ -587,10 +589,25 @@ class KnowledgeIndex:
         `kind` is None."""
         if not query.strip() or k <= 0:
             return []
-        vector = self.embedder.embed_query(query)
+        vector = self._query_vector(query)
         return self.search_by_vector(
             vector, query=query, k=k, kind=kind, moment=moment, community_id=community_id
         )
+
+    def _query_vector(self, query: str) -> list[float]:
+        """Embed a query, remembering the last few (drafting searches the same post 3-4 times:
+        playbook, general guidelines, examples)."""
+        with self._lock:
+            cached = self._query_cache.get(query)
+            if cached is not None:
+                self._query_cache.move_to_end(query)
+                return cached
+        vector = self.embedder.embed_query(query)
+        with self._lock:
+            self._query_cache[query] = vector
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector
 
     def search_by_vector(
         self,

@@ -361,3 +361,15 @@ def test_moment_filter_falls_back_when_the_nearest_chunks_lack_it(
     assert all(h.text for h in hits)
     near = index.search("apples orchard harvest", k=3, moment=MomentType.WELCOME)
     assert len(near) == 3 and all(h.text.startswith("Apples apples") for h in near)
+
+
+def test_repeated_queries_are_embedded_once(
+    index: KnowledgeIndex, kb: Path, embedder: FakeEmbedder
+) -> None:
+    index.index_paths([kb])
+    before = embedder.calls
+    for kind in (SnippetKind.GUIDELINE, SnippetKind.INTERACTION, None):
+        index.search("hub bricked after the update", k=2, kind=kind)
+    assert embedder.calls == before + 1
+    index.search("another query", k=2)
+    assert embedder.calls == before + 2
