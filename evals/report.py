@@ -115,6 +115,10 @@ def _judge_means(cases: list[dict[str, Any]]) -> dict[str, float]:
     return {d: sum(v) / len(v) for d, v in sums.items() if v}
 
 
+def _percent(value: Any) -> str:
+    return "?" if value is None else f"{float(value):.0%}"
+
+
 def _member(post: dict[str, Any]) -> str:
     m = post.get("member") or {}
     bits = [
@@ -255,7 +259,9 @@ def render_run_html(run: dict[str, Any]) -> str:
         f"<code>{_e(str(run.get('suite_sha', ''))[:12])}</code> · scorer "
         f"{_e(run.get('scorer_version'))}</p>"
         f"<p><span class='{'pass' if passed == len(cases) else 'fail'}'>{passed} of "
-        f"{len(cases)} cases passed</span>. ↓ = higher is worse.</p>{judge_line}"
+        f"{len(cases)} cases passed</span>. ↓ = higher is worse. The moment classifier agreed "
+        f"with the suite's label on {_e(_percent(run.get('classifier_agreement')))} of cases."
+        f"</p>{judge_line}"
         f"<h2>Mean per dimension</h2>{bar_chart(summary, judge_means)}"
         f"<h2>Every case, per dimension</h2><p><small>blue = passed, red = failed</small></p>"
         f"{strip_plot(cases)}"

@@ -364,6 +364,9 @@ def run_suite(
         "seconds": round(time.perf_counter() - t0, 3),
         "cases": results,
         "summary": summarise(results),
+        "classifier_agreement": round(
+            sum(1 for r in results if r["classified_as"] == r["moment"]) / max(1, len(results)), 4
+        ),
         "passed": sum(1 for r in results if r["passed"]),
         "failed": sum(1 for r in results if not r["passed"]),
     }
