@@ -16,7 +16,7 @@ PUBLIC API (other modules and api/ rely on these names)
     Store.list_jobs(*, status=None, limit=100) -> list[JobRecord]
     Store.get_post(post_id) -> PostRecord
     Store.list_queue(*, status="pending", moment=None, urgency=None, community_id=None,
-                     max_age_hours=None, limit=50, offset=0) -> list[DraftSummary]
+                     max_age_hours=None, limit=50, offset=0, source=None) -> list[DraftSummary]
     Store.queue_counts(*, status="pending", community_id=None) -> QueueCounts
     Store.get_draft(draft_id) -> DraftRecord
     Store.draft_for_job(job_id) -> int | None

@@ -681,6 +681,7 @@ class Store:
         urgency: str | None,
         community_id: str | None,
         max_age_hours: float | None,
+        source: str | None = None,
     ) -> Any:
         query = (
             select(DraftRow, PostRow, MemberRow)
@@ -696,6 +697,8 @@ class Store:
             query = query.where(PostRow.community_id == community_id)
         if max_age_hours is not None:
             query = query.where(DraftRow.created_at >= utcnow() - timedelta(hours=max_age_hours))
+        if source is not None:
+            query = query.where(PostRow.source == source)
         return query
 
     def list_queue(
@@ -708,9 +711,11 @@ class Store:
         max_age_hours: float | None = None,
         limit: int = 50,
         offset: int = 0,
+        source: str | None = None,
     ) -> list[DraftSummary]:
-        """Drafts by urgency (critical first), then oldest first."""
-        query = self._queue_query(status, moment, urgency, community_id, max_age_hours)
+        """Drafts by urgency (critical first), then oldest first. `source`: only drafts for
+        posts received from this source (a forum plugin sees its own posts)."""
+        query = self._queue_query(status, moment, urgency, community_id, max_age_hours, source)
         query = (
             query.order_by(DraftRow.urgency_rank.desc(), DraftRow.created_at, DraftRow.id)
             .limit(limit)

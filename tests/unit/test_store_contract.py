@@ -320,3 +320,14 @@ def test_a_stored_draft_with_a_field_the_model_no_longer_has_still_loads(store: 
         payload = dict(row.payload, retired_field="x")
         session.execute(update(DraftRow).where(DraftRow.id == draft_id).values(payload=payload))
     assert store.get_draft(draft_id).draft.text.startswith("Sorry about")
+
+
+def test_queue_can_be_limited_to_one_source(store: Store) -> None:
+    mine = drafted(store, 1)
+    other = store.submit_post(make_post(2), source="discourse:forum.example.org")
+    job = store.claim_job("w")
+    assert job is not None and job.id == other.job_id
+    theirs = store.complete_job(job.id, "w", make_draft())
+    assert [d.id for d in store.list_queue(source="test")] == [mine]
+    assert [d.id for d in store.list_queue(source="discourse:forum.example.org")] == [theirs]
+    assert store.list_queue(source="nobody") == []
