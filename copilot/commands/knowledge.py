@@ -161,7 +161,8 @@ def search_command(
     for column in ("score", "kind", "source / heading", "text"):
         table.add_column(column)
     for snippet in snippets:
-        text = snippet.text if len(snippet.text) <= 300 else snippet.text[:297] + "..."
+        text = " ".join(snippet.text.split())
+        text = text if len(text) <= 300 else text[:297] + "..."
         where = snippet.source + (f"\n{snippet.heading}" if snippet.heading else "")
         if snippet.moment:
             where += f"\n(moment: {snippet.moment.value})"
