@@ -185,18 +185,24 @@ def _case_details(case: dict[str, Any]) -> str:
     for dim in DIMENSIONS:
         score = (tone.get("scores") or {}).get(dim) or {}
         value = case.get("scores", {}).get(dim)
+        judge_cell = (
+            f"<td class='num'>{_e(judge_scores.get(dim, ''))}</td>" if judge is not None else ""
+        )
         rows.append(
             f"<tr><td>{_e(_label(dim))}</td><td class='num'>"
-            f"{'' if value is None else f'{value:.2f}'}</td>"
-            f"<td class='num'>{_e(judge_scores.get(dim, ''))}</td>"
+            f"{'' if value is None else f'{value:.2f}'}</td>{judge_cell}"
             f"<td>{_e('; '.join(score.get('evidence') or []))}</td></tr>"
         )
     judge_note = ""
     if judge is not None and judge.get("missing"):
         judge_note = f'<p class="miss">Judge missing: {_e(judge["missing"])}</p>'
     out.append(
-        judge_note + "<table><tr><th>dimension</th><th>score</th><th>judge (1–5)</th>"
-        "<th>evidence</th></tr>" + "".join(rows) + "</table>"
+        judge_note
+        + "<table><tr><th>dimension</th><th>score</th>"
+        + ("<th>judge (1–5)</th>" if judge is not None else "")
+        + "<th>evidence</th></tr>"
+        + "".join(rows)
+        + "</table>"
     )
     citations = draft.get("citations") or []
     if citations:
