@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,15 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
+from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from copilot.errors import ConflictError, InputError, NotFoundError, StoreError
+from copilot.errors import ConflictError, InputError, MomentsError, NotFoundError, StoreError
 from copilot.settings import Settings, get_settings
 from copilot.store_models import (
     ApiKeyRow,
@@ -209,6 +212,47 @@ def check_lengths(**fields: tuple[str | None, int]) -> None:
             )
 
 
+def check_post(post: Post, source: str) -> None:
+    """Refuse a post the posts table cannot hold (InputError naming the field)."""
+    if not post.text.strip():
+        raise InputError("The post is empty; send the member's text in `text`.")
+    check_lengths(
+        source=(source, 50),
+        community_id=(post.community_id, 100),
+        forum=(post.forum, 50),
+        forum_post_id=(post.forum_post_id, 100),
+        topic_id=(post.topic_id, 100),
+        category=(post.category, 200),
+        member_handle=(post.member.handle, 200),
+        member_name=(post.member.name, 200),
+    )
+
+
+DeliveryKey = tuple[str, str, str, int]  # (community_id, forum, forum_post_id, revision)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One post for `Store.submit_posts`: `draft=True` records and queues it (submit_post),
+    `draft=False` only records it (record_post: staff posts kept as thread context)."""
+
+    post: Post
+    source: str
+    revision: int = 1
+    draft: bool = True
+
+    @property
+    def key(self) -> DeliveryKey | None:
+        if self.post.forum_post_id is None:
+            return None
+        return (
+            self.post.community_id,
+            self.post.forum or "",
+            self.post.forum_post_id,
+            self.revision,
+        )
+
+
 # Engine ------------------------------------------------------------------------------------
 
 
@@ -354,18 +398,7 @@ class Store:
     def _record_post(
         self, session: Session, post: Post, source: str, revision: int
     ) -> tuple[int, bool]:
-        if not post.text.strip():
-            raise InputError("The post is empty; send the member's text in `text`.")
-        check_lengths(
-            source=(source, 50),
-            community_id=(post.community_id, 100),
-            forum=(post.forum, 50),
-            forum_post_id=(post.forum_post_id, 100),
-            topic_id=(post.topic_id, 100),
-            category=(post.category, 200),
-            member_handle=(post.member.handle, 200),
-            member_name=(post.member.name, 200),
-        )
+        check_post(post, source)
         self._ensure_community(session, post.community_id)
         member_id = self._upsert_member(session, post)
         forum = post.forum or ""
@@ -474,7 +507,18 @@ class Store:
             return self._enqueue(session, post_id, kind, instruction, draft_id)
 
     def submit_post(self, post: Post, *, source: str, revision: int = 1) -> SubmitResult:
-        """Record the post and queue its draft job in one transaction (webhooks call this)."""
+        """Record the post and queue its draft job in one transaction (webhooks call this).
+
+        A redelivery of a committed post is answered from a plain read, without taking the
+        write lock (SQLite) or burning a sequence value (PostgreSQL)."""
+        check_post(post, source)
+        key = Submission(post, source, revision).key
+        if key is not None:
+            with self.reading() as session:
+                found = self._existing(session, [key])
+            if key in found:
+                stored_id, stored_job = found[key]
+                return SubmitResult(post_id=stored_id, job_id=stored_job, duplicate=True)
         with self.transaction() as session:
             post_id, created = self._record_post(session, post, source, revision)
             if created:
@@ -488,6 +532,239 @@ class Store:
                     .limit(1)
                 ).first()
             return SubmitResult(post_id=post_id, job_id=job_id, duplicate=not created)
+
+    def submit_posts(self, batch: Sequence[Submission]) -> list[SubmitResult | Exception]:
+        """Record (and, for `draft=True`, queue) many posts in ONE transaction; one result per
+        item, in order: a SubmitResult, or the exception that item alone raised.
+
+        The same as calling submit_post / record_post for each item in turn: a post already
+        stored, or an earlier item of the batch with the same (community, forum, post id,
+        revision), is a duplicate with the first one's ids. Items that fail validation get
+        their InputError and stay out of the transaction. If the transaction fails as a whole
+        (a concurrent writer took a key, the database hiccupped), it is rolled back and every
+        item is retried in its own transaction, so one bad item cannot fail the others.
+        Nothing is returned before it is committed."""
+        results: list[SubmitResult | Exception | None] = [None] * len(batch)
+        valid: list[int] = []
+        for i, item in enumerate(batch):
+            try:
+                check_post(item.post, item.source)
+            except InputError as exc:
+                results[i] = exc
+            else:
+                valid.append(i)
+        if valid:
+            try:
+                with self.transaction() as session:
+                    done = self._submit_many(session, [batch[i] for i in valid])
+                for i, result in zip(valid, done, strict=True):
+                    results[i] = result
+            except Exception:  # noqa: BLE001 - retried one by one below, each with its own error
+                for i in valid:
+                    results[i] = self._submit_one(batch[i])
+        return [r if r is not None else StoreError("internal: no result") for r in results]
+
+    def _submit_one(self, item: Submission) -> SubmitResult | Exception:
+        try:
+            if item.draft:
+                return self.submit_post(item.post, source=item.source, revision=item.revision)
+            post_id, created = self.record_post(
+                item.post, source=item.source, revision=item.revision
+            )
+            return SubmitResult(post_id=post_id, job_id=None, duplicate=not created)
+        except (MomentsError, SQLAlchemyError) as exc:
+            return exc
+
+    def _existing(
+        self, session: Session, keys: Sequence[DeliveryKey]
+    ) -> dict[DeliveryKey, tuple[int, int | None]]:
+        """Stored posts with these delivery keys → (post id, its first draft job id or None)."""
+        if not keys:
+            return {}
+        key_columns = tuple_(
+            PostRow.community_id, PostRow.forum, PostRow.forum_post_id, PostRow.revision
+        )
+        first_job = (
+            select(func.min(JobRow.id))
+            .where(JobRow.post_id == PostRow.id, JobRow.kind == "draft")
+            .correlate(PostRow)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            select(
+                PostRow.community_id,
+                PostRow.forum,
+                PostRow.forum_post_id,
+                PostRow.revision,
+                PostRow.id,
+                first_job,
+            ).where(key_columns.in_(list(dict.fromkeys(keys))))
+        ).all()
+        return {
+            (c, f or "", str(p), int(r)): (int(pid), None if job is None else int(job))
+            for c, f, p, r, pid, job in rows
+        }
+
+    def _member_ids(self, session: Session, posts: Sequence[Post]) -> dict[tuple[str, str], int]:
+        """Upsert the members of these posts (in order, as _upsert_member would one by one);
+        returns (community_id, handle) → member id. A few statements for the whole batch."""
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        first_seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for post in posts:
+            member = post.member
+            if not member.handle:
+                continue
+            key = (post.community_id, member.handle)
+            if key not in first_seen:
+                first_seen[key] = {
+                    "name": member.name,
+                    "joined_at": member.joined_at,
+                    "post_count": member.post_count,
+                    "roles": list(member.roles),
+                    "badges": list(member.badges),
+                }
+            update_ = merged.setdefault(key, {})
+            if member.name:
+                update_["name"] = member.name
+            if member.joined_at:
+                update_["joined_at"] = member.joined_at
+            if member.post_count is not None:
+                update_["post_count"] = member.post_count
+            if member.roles:
+                update_["roles"] = list(member.roles)
+            if member.badges:
+                update_["badges"] = list(member.badges)
+        if not merged:
+            return {}
+        key_columns = tuple_(MemberRow.community_id, MemberRow.handle)
+        lookup = select(MemberRow.community_id, MemberRow.handle, MemberRow.id).where(
+            key_columns.in_(list(merged))
+        )
+        ids = {(c, h): int(i) for c, h, i in session.execute(lookup).all()}
+        now = utcnow()
+        missing = [key for key in merged if key not in ids]
+        if missing:
+            rows = [
+                {
+                    "community_id": c,
+                    "handle": h,
+                    **first_seen[(c, h)],
+                    **merged[(c, h)],
+                    "updated_at": now,
+                }
+                for c, h in missing
+            ]
+            stmt = self._insert(session)(MemberRow).on_conflict_do_nothing(
+                index_elements=["community_id", "handle"]
+            )
+            session.execute(stmt, rows)
+            ids = {(c, h): int(i) for c, h, i in session.execute(lookup).all()}
+        existing = [key for key in merged if key not in missing]
+        if existing:
+            session.execute(
+                update(MemberRow),
+                [{"id": ids[key], **merged[key], "updated_at": now} for key in existing],
+            )
+        return ids
+
+    def _submit_many(self, session: Session, items: Sequence[Submission]) -> list[SubmitResult]:
+        """The batch inside one open write transaction; raises on any failure."""
+        keys = [item.key for item in items]
+        stored = self._existing(session, [k for k in keys if k is not None])
+        fresh: list[int] = []  # positions of items that create a post
+        first_of: dict[DeliveryKey, int] = {}
+        for i, key in enumerate(keys):
+            if key is None:
+                fresh.append(i)
+            elif key not in stored and key not in first_of:
+                first_of[key] = i
+                fresh.append(i)
+        post_ids: dict[int, int] = {}
+        job_ids: dict[int, int] = {}
+        if fresh:
+            now = utcnow()
+            communities = list(dict.fromkeys(items[i].post.community_id for i in fresh))
+            session.execute(
+                self._insert(session)(Community).on_conflict_do_nothing(index_elements=["id"]),
+                [{"id": c, "created_at": now} for c in communities],
+            )
+            members = self._member_ids(session, [items[i].post for i in fresh])
+            rows: list[dict[str, Any]] = []
+            for i in fresh:
+                item, post = items[i], items[i].post
+                rows.append(
+                    {
+                        "community_id": post.community_id,
+                        "member_id": members.get((post.community_id, post.member.handle or "")),
+                        "source": item.source,
+                        "forum": post.forum or "",
+                        "forum_post_id": post.forum_post_id,
+                        "topic_id": post.topic_id,
+                        "post_number": post.post_number,
+                        "revision": item.revision,
+                        "title": post.title,
+                        "text": post.text,
+                        "category": post.category,
+                        "thread": [m.model_dump(mode="json") for m in post.thread],
+                        "created_at": post.created_at,
+                        "received_at": now,
+                    }
+                )
+            new_ids = session.scalars(
+                sqlalchemy_insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+            post_ids = {i: int(pid) for i, pid in zip(fresh, new_ids, strict=True)}
+            drafted = [i for i in fresh if items[i].draft]
+            if drafted:
+                jobs = session.scalars(
+                    sqlalchemy_insert(JobRow).returning(JobRow.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "post_id": post_ids[i],
+                            "kind": "draft",
+                            "instruction": None,
+                            "draft_id": None,
+                            "status": "queued",
+                            "attempts": 0,
+                            "max_attempts": DEFAULT_MAX_ATTEMPTS,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i in drafted
+                    ],
+                ).all()
+                job_ids = {i: int(jid) for i, jid in zip(drafted, jobs, strict=True)}
+            session.execute(
+                sqlalchemy_insert(AuditRow),
+                [
+                    {
+                        "actor": items[i].source[:200],
+                        "action": "post.received",
+                        "entity": "post",
+                        "entity_id": str(post_ids[i]),
+                        "detail": {"job": job_ids[i]} if i in job_ids else {},
+                        "at": now,
+                    }
+                    for i in fresh
+                ],
+            )
+        out: list[SubmitResult] = []
+        for i, (item, key) in enumerate(zip(items, keys, strict=True)):
+            if i in post_ids:
+                job = job_ids.get(i)
+                out.append(SubmitResult(post_id=post_ids[i], job_id=job, duplicate=False))
+                continue
+            assert key is not None
+            if key in stored:
+                post_id, job = stored[key]
+            else:
+                first = first_of[key]
+                post_id, job = post_ids[first], job_ids.get(first)
+            out.append(
+                SubmitResult(post_id=post_id, job_id=job if item.draft else None, duplicate=True)
+            )
+        return out
 
     def get_post(self, post_id: int) -> PostRecord:
         with self.reading() as session:
