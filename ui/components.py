@@ -289,7 +289,7 @@ def tone_card(card: dict[str, Any] | None, *, live: bool = False) -> None:
     head = st.columns([1, 2])
     head[0].metric("Overall tone", f"{overall:.2f}")
     head[1].caption(
-        ("Scored live on the edited text. " if live else "Scored on the draft. ")
+        ("Scored on the edited text. " if live else "Scored on the model's draft. ")
         + f"Scorer {card.get('scorer_version') or ''}."
     )
     for flag in flags:

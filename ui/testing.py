@@ -23,7 +23,6 @@ from copilot.types import (
     Citation,
     Draft,
     DraftOptions,
-    Flag,
     MaskedItem,
     Member,
     ModelInfo,
@@ -33,8 +32,6 @@ from copilot.types import (
     PromptRef,
     SnippetKind,
     ThreadMessage,
-    ToneCard,
-    ToneScore,
     Urgency,
 )
 
@@ -168,7 +165,9 @@ def sample_post(**overrides: Any) -> Post:
 
 def rich_draft(post: Post, options: DraftOptions) -> Draft:
     """A deterministic drafter with everything the review page shows: citations, variants,
-    a tone card with a flag and evidence, masked data, the prompt messages."""
+    the real tone card (the scorer is deterministic and fast), masked data, the prompt."""
+    from copilot.tone import score_reply
+
     name = post.member.display_name or "there"
     suffix = f" ({options.instruction})" if options.instruction else ""
     text = (
@@ -207,24 +206,7 @@ def rich_draft(post: Post, options: DraftOptions) -> Draft:
                 text="Member: my hub reboots. Reply: sorry about that — here is the rollback.",
             ),
         ],
-        tone=ToneCard(
-            scores={
-                "empathy": ToneScore(name="empathy", score=0.8, evidence=["I'm sorry"]),
-                "warmth": ToneScore(name="warmth", score=0.7, evidence=[f"Hi {name}"]),
-                "clarity": ToneScore(name="clarity", score=0.75),
-                "over_promising": ToneScore(name="over_promising", score=0.1),
-                "hostility": ToneScore(name="hostility", score=0.0),
-            },
-            overall=0.74,
-            flags=[
-                Flag(
-                    code="defensiveness",
-                    message="Sounds a little defensive in one place.",
-                    evidence=["while we investigate"],
-                )
-            ],
-            scorer_version="tone-test",
-        ),
+        tone=score_reply(text, post=post.text, member=post.member, moment=MomentType.COMPLAINT),
         prompt=PromptRef(
             name="reply.complaint",
             sha="ab" * 32,

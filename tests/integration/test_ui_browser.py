@@ -210,7 +210,7 @@ def test_manager_reviews_edits_approves_and_sees_the_publication(
     box = page.get_by_label("Edit the reply before approving", exact=True)
     box.fill(edited)
     box.press("Tab")
-    expect(page.get_by_text("Scored live on the edited text")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Scored on the edited text")).to_be_visible(timeout=WAIT_MS)
     shot(page, "05-edited")
 
     # Approve with edits (publishing right after is on by default).

@@ -177,7 +177,9 @@ def test_review_shows_text_citations_tone_prompt_and_masking(stack: Stack) -> No
     assert "playbook-negative-feedback.md" in body  # citation expander
     assert "Acknowledge the problem in the member" in body  # its snippet
     assert "Overall tone" in [m.label for m in at.metric]
-    assert "defensiveness" in messages(at, "warning")  # the flag
+    assert "Evidence behind each score" in body
+    assert "**personalization** (" in body  # a dimension and its evidence phrases
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the tone bars
     assert "Show the exact prompt" in body
     assert any("You are a community manager" in c.value for c in at.code)
     assert "Personal data masked before drafting (1)" in body
@@ -220,7 +222,7 @@ def test_editing_rescores_the_tone_live(stack: Stack) -> None:
         "manual."
     ).run()
     assert not at.exception
-    assert any("Scored live on the edited text" in c.value for c in at.caption)
+    assert any("Scored on the edited text" in c.value for c in at.caption)
     flagged = messages(at, "error") + messages(at, "warning")
     assert "over promising" in flagged or "blame" in flagged
 
@@ -387,3 +389,52 @@ def test_evals_compares_runs_and_lists_regressions(stack: Stack, tmp_path: Path)
     assert "1 case(s) regressed" in messages(at, "warning")
     regressed = at.dataframe[-1].value
     assert list(regressed["case"]) == ["complaint-hub-offline"]
+
+
+# Drafting a new post, removing a source ---------------------------------------------------------
+
+
+def test_a_new_post_is_queued_and_its_draft_can_be_opened(stack: Stack) -> None:
+    from copilot.worker import run_worker
+    from ui.testing import rich_draft
+
+    at = app(stack.keys["reviewer"])
+    at.run()
+    post_box = next(t for t in at.text_area if t.label == "The member's post")
+    post_box.input("Hi! Just joined and my Hub arrived today. Where do I start?")
+    next(t for t in at.text_input if t.label == "Member name").input("Priya Shah")
+    next(b for b in at.button if b.label == "Queue a draft").click().run()
+    assert not at.exception
+    job_id = at.session_state["new_post_job"]
+    assert "You can keep reviewing" in texts(at)  # the progress note while it drafts
+    run_worker(
+        stack.settings,
+        once=True,
+        store=stack.store,
+        drafter=rich_draft,
+        learner=lambda _record: None,
+        publisher=stack.app.state.publisher,
+        poll=0.01,
+    )
+    at.run()
+    draft_id = stack.store.get_job(int(job_id)).result_draft_id
+    assert f"Draft #{draft_id} is ready." in messages(at, "success")
+    at.button(key="open_new_draft").click().run()
+    assert not at.exception
+    assert f"Draft #{draft_id}" in texts(at)
+
+
+def test_admin_removes_a_source(stack: Stack, tmp_path: Path) -> None:
+    doomed = tmp_path / "ui-doomed.md"
+    doomed.write_text("# Old policy\n\nThis guideline is out of date.\n", encoding="utf-8")
+    stack.app.state.index.index_paths([doomed])
+    source = next(
+        s.source for s in stack.app.state.index.list_sources() if "ui-doomed.md" in s.source
+    )
+    at = page(app(stack.keys["admin"], "admin"), "pages/knowledge.py")
+    remove = next(s for s in at.selectbox if s.label == "Remove a source from the index")
+    remove.set_value(source).run()
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert not at.exception
+    assert f"of {source}" in messages(at, "success")
+    assert all(s.source != source for s in stack.app.state.index.list_sources())

@@ -106,6 +106,24 @@ def rescore(draft: dict[str, Any], text_key: str, tone_key: str, client_: Moment
         st.session_state[tone_key + "_error"] = str(exc)
 
 
+def final_text_tone(draft: dict[str, Any]) -> dict[str, Any] | None:
+    """The tone card of an edited, decided draft's final text (scored once per version)."""
+    key = f"final_tone_{draft['id']}_{draft.get('version')}"
+    if key not in st.session_state:
+        member = (draft.get("post") or {}).get("member") or {}
+        try:
+            st.session_state[key] = api.score_tone(
+                draft.get("text", ""),
+                post=(draft.get("post") or {}).get("text"),
+                member_name=member.get("name") or member.get("handle"),
+                moment=draft.get("moment"),
+            )
+        except UIError:
+            st.session_state[key] = None
+    card: dict[str, Any] | None = st.session_state[key]
+    return card
+
+
 def use_variant(text_key: str, variant: str) -> None:
     st.session_state[text_key] = variant
 
@@ -385,6 +403,8 @@ def review(draft_id: int) -> None:
         if st.session_state.get(tone_key + "_error"):
             st.error(st.session_state[tone_key + "_error"])
         live = st.session_state.get(tone_key)
+        if status != "pending" and draft.get("text") != inner.get("text"):
+            live = final_text_tone(draft)  # the text that was approved, not the model's draft
         tone_card(live or inner.get("tone"), live=live is not None)
         if status == "pending":
             st.button(

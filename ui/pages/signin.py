@@ -45,4 +45,9 @@ if submitted:
         finally:
             probe.close()
 
-st.caption(f"API: {api_url()}")
+left.caption(
+    "Running `moments up`? It printed a local admin key, also kept in "
+    "`<data dir>/local-admin.key`. Reviewers get their own: "
+    "`moments keys create --role reviewer`."
+)
+left.caption(f"API: {api_url()}")
