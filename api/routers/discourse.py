@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep, StoreDep
@@ -38,10 +40,39 @@ from api.discourse import (
     verify_signature,
 )
 from api.errors import BadSignatureError
+from api.intake import Intake
 from api.schemas import WebhookReceipt, errors
 from copilot.errors import ConfigError, InputError
 
-router = APIRouter(prefix="/webhooks", tags=["discourse"])
+
+@asynccontextmanager
+async def intake_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the webhook micro-batcher (api.intake) while the app runs; drain it on shutdown.
+
+    Nested inside the app's own lifespan, so the store is open before and closed after.
+    Without a lifespan (a bare TestClient) deliveries are written one by one, as before."""
+    store = getattr(app.state, "store", None)
+    if store is None:
+        yield
+        return
+    intake = Intake(store)
+    intake.start()
+    app.state.intake = intake
+    try:
+        yield
+    finally:
+        await intake.close()
+        app.state.intake = None
+        if intake.stats.batches:
+            log.info(
+                "intake drained: %d deliveries in %d transactions (largest %d)",
+                intake.stats.items,
+                intake.stats.batches,
+                intake.stats.largest,
+            )
+
+
+router = APIRouter(prefix="/webhooks", tags=["discourse"], lifespan=intake_lifespan)
 log = logging.getLogger("moments.api.discourse")
 
 HANDLED = ("post_created", "topic_created", "ping")
@@ -135,6 +166,26 @@ async def receive_discourse_webhook(
             api_username=settings.discourse_api_username,
         )
         source = delivery_source(instance or settings.discourse_url)
+        intake: Intake | None = getattr(request.app.state, "intake", None)
+        if intake is not None and intake.running:
+            result = await intake.submit(
+                mapped.post, source=source, revision=mapped.revision, draft=mapped.draft
+            )
+            if mapped.draft:
+                return WebhookReceipt(
+                    event=name,
+                    outcome="duplicate" if result.duplicate else "queued",
+                    post_id=result.post_id,
+                    job_id=result.job_id,
+                    duplicate=result.duplicate,
+                )
+            return WebhookReceipt(
+                event=name,
+                outcome="duplicate" if result.duplicate else "stored",
+                reason=mapped.reason,
+                post_id=result.post_id,
+                duplicate=result.duplicate,
+            )
         if mapped.draft:
             result = await run_in_threadpool(
                 store.submit_post, mapped.post, source=source, revision=mapped.revision
