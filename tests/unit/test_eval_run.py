@@ -381,3 +381,24 @@ def test_model_option_overrides_the_configured_model(tmp_path: Path) -> None:
         resolve_model(str(tmp_path / "missing.gguf"), settings)
     _, scripted_name, _ = resolve_model("scripted", settings)
     assert scripted_name == "scripted"
+
+
+def test_open_retriever_indexes_the_knowledge_base_when_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copilot.retrieval as retrieval
+    from copilot.embeddings import FakeEmbedder
+    from evals.runner import open_retriever
+
+    monkeypatch.setattr(retrieval, "build_embedder", lambda settings: FakeEmbedder())
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "guide.md").write_text("# Refunds\n\nRefunds go through a store ticket within 30 days.\n")
+    settings = load_settings(data_dir=tmp_path / "d", knowledge_dir=kb)
+    said: list[str] = []
+    index = open_retriever(settings, echo=said.append)
+    assert said and "Indexing" in said[0]
+    assert index.search("refund ticket", k=1)
+    said.clear()
+    open_retriever(settings, echo=said.append)
+    assert said == []  # already indexed
