@@ -37,6 +37,23 @@ class EvalRun:
     model: str = ""
     scores: dict[str, float] = field(default_factory=dict)
     cases: dict[str, CaseResult] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def native(self) -> bool:
+        """Written by `moments eval run` (evals/runner.py): `evals.compare` can compare it."""
+        cases = self.raw.get("cases")
+        return (
+            isinstance(self.raw.get("format"), int)
+            and isinstance(cases, list)
+            and all(isinstance(c, dict) and "passed" in c and "id" in c for c in cases)
+        )
+
+    @property
+    def passed(self) -> tuple[int, int] | None:
+        """(passed, total) when the run says which cases passed."""
+        known = [c.passed for c in self.cases.values() if c.passed is not None]
+        return (sum(known), len(known)) if known else None
 
     @property
     def label(self) -> str:
@@ -160,6 +177,7 @@ def parse_run(path: Path) -> EvalRun:
         model=str(model or ""),
         scores=scores,
         cases=cases,
+        raw=data,
     )
 
 

@@ -387,8 +387,58 @@ def test_evals_compares_runs_and_lists_regressions(stack: Stack, tmp_path: Path)
         )
     at = page(app(stack.keys["reviewer"]), "pages/evals.py")
     assert "1 case(s) regressed" in messages(at, "warning")
-    regressed = at.dataframe[-1].value
+    regressed = at.table[-1].value
     assert list(regressed["case"]) == ["complaint-hub-offline"]
+
+
+def native_run(run_id: str, started: str, warmth: float, passed: bool) -> dict[str, Any]:
+    """A run in the shape `moments eval run` writes (evals/runner.py)."""
+    case = {
+        "id": "complaint-hub-offline",
+        "moment": "complaint",
+        "passed": passed,
+        "failures": [] if passed else ["warmth 0.30 < 0.50"],
+        "scores": {"warmth": warmth, "empathy": 0.7, "hostility": 0.0},
+    }
+    return {
+        "format": 1,
+        "run_id": run_id,
+        "suite": "default",
+        "model": "scripted",
+        "started_at": started,
+        "cases": [
+            case,
+            {
+                **case,
+                "id": "welcome-first-hub",
+                "passed": True,
+                "failures": [],
+                "scores": {"warmth": 0.9, "empathy": 0.7, "hostility": 0.0},
+            },
+        ],
+        "summary": {"warmth": warmth, "empathy": 0.7, "hostility": 0.0},
+        "passed": 2 if passed else 1,
+        "failed": 0 if passed else 1,
+    }
+
+
+def test_evals_uses_the_eval_comparison_for_runs_the_runner_wrote(
+    stack: Stack, tmp_path: Path
+) -> None:
+    runs = tmp_path / "eval-runs"
+    runs.mkdir()
+    for run in (
+        native_run("r1", "2026-11-24T10:00:00+00:00", 0.8, True),
+        native_run("r2", "2026-11-25T10:00:00+00:00", 0.3, False),
+    ):
+        (runs / f"{run['run_id']}.json").write_text(json.dumps(run), encoding="utf-8")
+    at = page(app(stack.keys["reviewer"]), "pages/evals.py")
+    assert any("paired cases" in c.value for c in at.caption)
+    assert "1 of 2 cases passed" in texts(at)
+    assert "1 case(s) regressed" in messages(at, "warning")
+    why = at.table[-1].value
+    assert list(why["case"]) == ["complaint-hub-offline"]
+    assert "passed → failed" in why["why"].iloc[0]
 
 
 # Drafting a new post, removing a source ---------------------------------------------------------
