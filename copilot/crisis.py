@@ -399,14 +399,20 @@ def assemble(
 # Generation ----------------------------------------------------------------------------------
 
 
-def _framing_context(facts: IncidentFacts) -> str:
-    return "\n".join(
+def _framing_context(facts: IncidentFacts, *, local: bool) -> str:
+    """What the model sees: the headline facts only (personal data masked for remote models)."""
+    context = "\n".join(
         [
             f"Title: {facts.title}",
             f"What happened: {facts.what_happened}",
             f"Who is affected: {facts.affected}",
         ]
     )
+    if local:
+        return context
+    from copilot.privacy import mask_pii
+
+    return mask_pii(context)[0]
 
 
 def _prompt_variables(
@@ -416,6 +422,8 @@ def _prompt_variables(
     community_name: str,
     brand_voice: str,
     problems: Sequence[str] = (),
+    *,
+    local: bool = True,
 ) -> dict[str, Any]:
     label, opening_chars, closing_chars = _CHANNEL_PROMPTS[channel]
     return {
@@ -428,7 +436,7 @@ def _prompt_variables(
         "opening_chars": opening_chars,
         "closing_chars": closing_chars,
         "want_closing": closing_chars > 0,
-        "context": _framing_context(facts),
+        "context": _framing_context(facts, local=local),
         "problems": list(problems),
     }
 
@@ -472,7 +480,9 @@ def draft_channel(
         return text, check_fact_lock(text, facts, channel, stage=stage)
 
     _, baseline = build(fallback_framing(facts, channel, stage))
-    variables = _prompt_variables(facts, channel, stage, community_name, brand_voice)
+    variables = _prompt_variables(
+        facts, channel, stage, community_name, brand_voice, local=model.local
+    )
     prompt = render_prompt(
         "crisis.system.j2", "crisis.framing.j2", variables, prompts_dir=directory
     )
@@ -500,7 +510,13 @@ def draft_channel(
             break
         if attempt == 1:
             retry_vars = _prompt_variables(
-                facts, channel, stage, community_name, brand_voice, describe(problems)
+                facts,
+                channel,
+                stage,
+                community_name,
+                brand_voice,
+                describe(problems),
+                local=model.local,
             )
             prompt = render_prompt(
                 "crisis.system.j2", "crisis.retry.j2", retry_vars, prompts_dir=directory

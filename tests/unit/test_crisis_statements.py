@@ -317,3 +317,15 @@ def test_bundled_incident_files_are_valid_for_every_stage(path: Path) -> None:
             if not f.members_harmed:
                 codes = [c for c in codes if c != "missing_apology"]
             assert codes == [], (path.name, stage, statement.channel, statement.violations)
+
+
+def test_personal_data_is_masked_for_remote_models_only() -> None:
+    f = facts(what_happened="Reported by jane.doe@example.com: scenes are not loading.")
+    remote = FakeChatModel(default=GOOD)
+    remote.local = False  # type: ignore[misc]
+    draft = draft_channel(f, "forum", model=remote)
+    assert "jane.doe@example.com" not in remote.history[0].messages[-1].content
+    assert f.what_happened in draft.statement.text  # the statement itself keeps the fact
+    local = FakeChatModel(default=GOOD)
+    draft_channel(f, "forum", model=local)
+    assert "jane.doe@example.com" in local.history[0].messages[-1].content
