@@ -488,3 +488,21 @@ def test_admin_removes_a_source(stack: Stack, tmp_path: Path) -> None:
     assert not at.exception
     assert f"of {source}" in messages(at, "success")
     assert all(s.source != source for s in stack.app.state.index.list_sources())
+
+
+def test_member_card_lists_earlier_interactions(stack: Stack) -> None:
+    from copilot.types import Member
+    from ui.testing import sample_post
+
+    member = Member(handle="walter-b", name="Walter Brandt", post_count=3)
+    first = seed_draft(
+        stack, sample_post(title="Zigbee bridge question", member=member, forum_post_id="w-1")
+    )
+    second = seed_draft(
+        stack, sample_post(title="Hub reboots at night", member=member, forum_post_id="w-2")
+    )
+    at = review(stack, second)
+    body = texts(at)
+    assert "Earlier interactions" in body
+    assert "Zigbee bridge question" in body
+    assert first != second

@@ -4,6 +4,7 @@ publish; then the publication and the audit trail."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -72,18 +73,28 @@ def act(draft_id: int, call: Any, done: str) -> dict[str, Any] | None:
     return result
 
 
+HISTORY_SECONDS = 60.0
+
+
 def earlier_interactions(member: dict[str, Any] | None, draft_id: int) -> list[dict[str, Any]]:
-    """Other drafts for the same member (the API has no member history endpoint)."""
+    """Other drafts for the same member, newest first. The API has no member history
+    endpoint, so this scans the recent queue of each status (kept for a minute per member,
+    not re-fetched on every keystroke)."""
     handle = (member or {}).get("handle")
     if not handle:
         return []
-    rows: list[dict[str, Any]] = []
-    for status in ("published", "approved", "pending", "rejected"):
-        try:
-            rows += api.list_drafts(status=status, limit=200)
-        except UIError:
-            return []
-    mine = [r for r in rows if r.get("member_handle") == handle and r.get("id") != draft_id]
+    cache_key = f"history_{handle}"
+    cached = st.session_state.get(cache_key)
+    if cached is None or time.monotonic() - cached[0] > HISTORY_SECONDS:
+        rows: list[dict[str, Any]] = []
+        for status in ("published", "approved", "pending", "rejected"):
+            try:
+                rows += api.list_drafts(status=status, limit=200)
+            except UIError:
+                return []
+        cached = (time.monotonic(), [r for r in rows if r.get("member_handle") == handle])
+        st.session_state[cache_key] = cached
+    mine = [r for r in cached[1] if r.get("id") != draft_id]
     return sorted(mine, key=lambda r: float(r.get("age_hours") or 0))
 
 
