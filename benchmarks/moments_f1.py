@@ -150,7 +150,10 @@ def main() -> None:
     print("\nsentiment spot checks:", [member_sentiment(t)[1] for t in sentiment_checks])
     throughput([to_post(i) for i in items], rounds=1 if args.quick else 5)
     if args.llm:
-        test = splits["test"][: args.llm_limit] if args.llm_limit else splits["test"]
+        test = splits["test"]
+        if args.llm_limit and args.llm_limit < len(test):
+            step = len(test) / args.llm_limit  # spread over the labels (the file is grouped)
+            test = [test[int(i * step)] for i in range(args.llm_limit)]
         run_llm(test)
 
 
