@@ -89,8 +89,9 @@ def attempt(call: Callable[[], T], *, where: Any = None) -> T | None:
 
 def show_error(exc: UIError, *, where: Any = None) -> None:
     target = where if where is not None else st
-    if exc.code == "unauthorized" or exc.status == 401:
-        target.error(f"{exc}\n\nSign in again with a valid key.")
+    if exc.status == 401 and signed_in():
+        sign_out()  # the next interaction shows the sign-in page
+        target.error(f"{exc.message}\n\nSign in again with a valid key.")
     else:
         target.error(str(exc))
 

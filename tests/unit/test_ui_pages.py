@@ -506,3 +506,36 @@ def test_member_card_lists_earlier_interactions(stack: Stack) -> None:
     assert "Earlier interactions" in body
     assert "Zigbee bridge question" in body
     assert first != second
+
+
+def test_a_failed_publication_can_be_retried_from_the_page(stack: Stack) -> None:
+    draft_id = seed_draft(stack)
+    at = review(stack, draft_id)
+    stack.forum.fail_next = 50  # the forum answers 502 to every attempt
+    try:
+        at.button(key=f"approve_{draft_id}").click().run()
+    finally:
+        stack.forum.fail_next = 0
+    assert not at.exception
+    assert "Approved, but publishing failed" in messages(at, "warning")
+    assert draft_status(stack, draft_id) == "approved"
+    assert "Publishing failed" in messages(at, "error")
+    at.button(key=f"publish_{draft_id}").click().run()
+    assert not at.exception
+    assert draft_status(stack, draft_id) == "published"
+
+
+def test_a_revoked_key_sends_the_manager_back_to_sign_in(stack: Stack) -> None:
+    record, key = stack.store.create_api_key("reviewer", "soon-revoked")
+    at = app(key)
+    at.run()
+    assert "Review queue" in texts(at)
+    stack.store.revoke_api_key(record.id)
+    stack.app.state.key_cache.forget(record.id)
+    at.run()
+    assert not at.exception
+    assert "Sign in again" in messages(at, "error")
+    assert "api_key" not in at.session_state
+    at.run()
+    at.switch_page("pages/signin.py").run()  # the browser lands there; AppTest needs telling
+    assert "Sign in" in texts(at)
