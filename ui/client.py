@@ -10,8 +10,9 @@ cannot be reached). Pages never see an httpx exception or a traceback.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -260,6 +261,44 @@ class MomentsClient:
     def get_job(self, job_id: int) -> dict[str, Any]:
         data: dict[str, Any] = self.request("GET", f"/v1/jobs/{job_id}")
         return data
+
+    def stream_draft(
+        self, post: Mapping[str, Any], options: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Draft interactively (`POST /v1/drafts/stream`, server-sent events): yields
+        ("token", text) pieces, then ("draft", the final Draft as JSON). Nothing is saved.
+        An `error` event, or a failed request, raises `UIError`."""
+        body = {"post": dict(post), "options": dict(options or {})}
+        try:
+            with self._http.stream(
+                "POST", "/v1/drafts/stream", json=body, timeout=SLOW_TIMEOUT
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from(response)
+                event, data = "message", []
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].strip())
+                    elif not line and data:
+                        payload = json.loads("\n".join(data))
+                        if event == "error":
+                            raise UIError(
+                                str(payload.get("message") or "Drafting failed."),
+                                code=str(payload.get("code") or "error"),
+                                hint=payload.get("hint"),
+                            )
+                        yield event, payload.get("text", "") if event == "token" else payload
+                        event, data = "message", []
+        except httpx.TimeoutException:
+            raise UIError(
+                f"The Moments API at {self.base_url} stopped answering while drafting.",
+                code="timeout",
+            ) from None
+        except httpx.HTTPError:
+            raise unreachable(self.base_url) from None
 
     # Tone ------------------------------------------------------------------------------------
 

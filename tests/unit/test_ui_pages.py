@@ -539,3 +539,17 @@ def test_a_revoked_key_sends_the_manager_back_to_sign_in(stack: Stack) -> None:
     at.run()
     at.switch_page("pages/signin.py").run()  # the browser lands there; AppTest needs telling
     assert "Sign in" in texts(at)
+
+
+def test_drafting_here_streams_the_reply_and_scores_it(stack: Stack) -> None:
+    at = app(stack.keys["reviewer"])
+    at.run()
+    next(t for t in at.text_area if t.label == "The member's post").input(
+        "My Hub lost all its scenes after the update and I'm pretty upset."
+    )
+    next(b for b in at.button if b.label.startswith("Draft it here now")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not messages(at, "error")
+    assert "Not saved" in texts(at)
+    assert "Overall tone" in [m.label for m in at.metric]
+    assert stack.model.history, "the API's model wrote the streamed draft"

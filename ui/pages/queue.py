@@ -3,6 +3,7 @@ themselves. Also: draft a reply to a post that did not come through the forum.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
@@ -20,6 +21,7 @@ from ui.components import (
     moment_label,
     show_error,
     show_flash,
+    tone_card,
     watch,
 )
 
@@ -80,7 +82,7 @@ def queue_row(row: dict[str, Any]) -> None:
             f"{float(row.get('tone_overall') or 0):.2f} · draft #{row['id']}"
         )
         left.markdown(escape_md((row.get("excerpt") or "")[:200]))
-        if right.button("Open", key=f"open_{row['id']}", type="primary", width="stretch"):
+        if right.button("Open", key=f"open_{row['id']}", width="stretch"):
             open_draft(int(row["id"]))
 
 
@@ -161,16 +163,49 @@ def job_progress(job_id: int) -> None:
         watch("new_post_job", lambda: api.get_job(job_id).get("status"), state, every=2)
 
 
+def stream_here(post: dict[str, Any]) -> None:
+    """Draft interactively over the API's event stream: tokens as the model writes them,
+    then the final draft's tone card. Nothing is saved; queue the post to review it."""
+    final: dict[str, Any] = {}
+
+    def tokens() -> Iterator[str]:
+        for event, payload in api.stream_draft(post):
+            if event == "token":
+                yield str(payload)
+            elif event == "draft":
+                final.update(payload)
+
+    try:
+        with st.container(border=True):
+            written = st.write_stream(tokens())
+    except UIError as exc:
+        show_error(exc)
+        return
+    if not final:
+        return
+    if str(final.get("text", "")).strip() != str(written).strip():
+        st.info("After cleaning and the guardrail checks, the final draft reads:")
+        st.markdown(escape_md(str(final.get("text", ""))).replace("\n", "  \n"))
+    tone_card(final.get("tone"))
+    st.caption("Not saved. Queue the post to review, approve and publish a reply.")
+
+
 with st.expander("Draft a reply to a new post"):
-    with st.form("new_post", clear_on_submit=True):
+    with st.form("new_post"):
         title = st.text_input("Title")
         text = st.text_area("The member's post", height=120)
         c1, c2, c3 = st.columns(3)
         name = c1.text_input("Member name")
         handle = c2.text_input("Handle")
         joined = c3.text_input("Joined (YYYY-MM-DD)")
-        sent = st.form_submit_button("Queue a draft", type="primary")
-    if sent:
+        b1, b2 = st.columns(2)
+        sent = b1.form_submit_button("Queue a draft", type="primary", width="stretch")
+        streamed = b2.form_submit_button(
+            "Draft it here now (streamed, not saved)",
+            width="stretch",
+            help="Watch the model write; the queued path drafts in the background instead.",
+        )
+    if sent or streamed:
         if not text.strip():
             st.error("Paste the member's post first.")
         else:
@@ -178,8 +213,11 @@ with st.expander("Draft a reply to a new post"):
             if joined.strip():
                 member["joined_at"] = joined.strip()
             post = {"text": text, "title": title or None, "member": member, "forum": "manual"}
-            result = attempt(lambda: api.submit_post(post))
-            if result:
-                st.session_state["new_post_job"] = result.get("job_id")
+            if streamed:
+                stream_here(post)
+            else:
+                result = attempt(lambda: api.submit_post(post))
+                if result:
+                    st.session_state["new_post_job"] = result.get("job_id")
     if st.session_state.get("new_post_job"):
         job_progress(int(st.session_state["new_post_job"]))
