@@ -68,7 +68,8 @@ def test_bundled_embedder_is_offline_normalised_and_semantic() -> None:
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert cos(refund, money_back) > cos(refund, pairing) + 0.1
-    assert embedder.embed_query("refund") == embedder.embed(["refund"])[0]
+    # one thread for queries, torch's default for batches: equal up to float rounding
+    assert embedder.embed_query("refund") == pytest.approx(embedder.embed(["refund"])[0], abs=1e-5)
 
 
 @pytest.mark.parametrize(
