@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import (
     Connection,
     Engine,
@@ -1345,6 +1345,116 @@ class Store:
             raise InputError("A reason is required to reject a statement.")
         return self._decide_statement(statement_id, reviewer, "rejected", reason=reason)
 
+    # Read models for the API (incidents list, member history) -------------------------------
+    def list_incidents(self, *, limit: int = 100) -> list[IncidentSummary]:
+        """Incidents, most recently changed first: the latest stage, its facts, and how many of
+        that stage's statements are pending, approved and rejected."""
+        with self.reading() as session:
+            latest = session.execute(
+                select(StatementRow.incident_id, func.max(StatementRow.id).label("last"))
+                .group_by(StatementRow.incident_id)
+                .order_by(func.max(StatementRow.id).desc())
+                .limit(limit)
+            ).all()
+            if not latest:
+                return []
+            ids = [incident_id for incident_id, _ in latest]
+            rows = session.execute(
+                select(
+                    StatementRow.id,
+                    StatementRow.incident_id,
+                    StatementRow.stage,
+                    StatementRow.status,
+                    StatementRow.facts,
+                    StatementRow.created_at,
+                    StatementRow.updated_at,
+                )
+                .where(StatementRow.incident_id.in_(ids))
+                .order_by(StatementRow.id)
+            ).all()
+        grouped: dict[str, list[Any]] = {}
+        for row in rows:
+            grouped.setdefault(row.incident_id, []).append(row)
+        out: list[IncidentSummary] = []
+        for incident_id in ids:
+            mine = grouped.get(incident_id) or []
+            if not mine:
+                continue
+            last = mine[-1]
+            facts = next((r.facts for r in reversed(mine) if r.facts), None)
+            counts: dict[str, int] = {}
+            for r in mine:
+                if r.stage == last.stage:
+                    counts[r.status] = counts.get(r.status, 0) + 1
+            parsed: IncidentFacts | None = None
+            if facts:
+                try:
+                    parsed = IncidentFacts.model_validate(facts)
+                except ValidationError:
+                    parsed = None
+            out.append(
+                IncidentSummary(
+                    id=incident_id,
+                    stage=last.stage,
+                    title=parsed.title if parsed else None,
+                    started_at=parsed.started_at if parsed else None,
+                    statements=len(mine),
+                    pending=counts.get("pending", 0),
+                    approved=counts.get("approved", 0),
+                    rejected=counts.get("rejected", 0),
+                    created_at=min(r.created_at for r in mine),
+                    updated_at=max(r.updated_at for r in mine),
+                )
+            )
+        return out
+
+    def member_history(self, community_id: str, handle: str, *, limit: int = 50) -> MemberHistory:
+        """A member's profile, their posts (newest first, at most `limit`) and every draft
+        made for those posts (newest first). The handle matches exactly, else ignoring case.
+        NotFoundError when the community has no such member."""
+        with self.reading() as session:
+            member = session.scalars(
+                select(MemberRow).where(
+                    MemberRow.community_id == community_id, MemberRow.handle == handle
+                )
+            ).first()
+            if member is None:
+                member = session.scalars(
+                    select(MemberRow)
+                    .where(
+                        MemberRow.community_id == community_id,
+                        func.lower(MemberRow.handle) == handle.lower(),
+                    )
+                    .order_by(MemberRow.id)
+                ).first()
+            if member is None:
+                raise NotFoundError(
+                    f"No member '{handle}' in community '{community_id}'.",
+                    hint="members are recorded when their posts arrive; check the handle",
+                )
+            posts = session.scalars(
+                select(PostRow)
+                .where(PostRow.member_id == member.id)
+                .order_by(PostRow.received_at.desc(), PostRow.id.desc())
+                .limit(limit)
+            ).all()
+            drafts = (
+                session.scalars(
+                    select(DraftRow)
+                    .where(DraftRow.post_id.in_([p.id for p in posts]))
+                    .order_by(DraftRow.created_at.desc(), DraftRow.id.desc())
+                ).all()
+                if posts
+                else []
+            )
+            by_id = {p.id: p for p in posts}
+            now = utcnow()
+            return MemberHistory(
+                member=member_record(member),
+                posts=[post_record(p, member) for p in posts],
+                drafts=[_draft_summary(d, by_id[d.post_id], member, now) for d in drafts],
+            )
+
     # Lifecycle -----------------------------------------------------------------------------
     def health(self) -> bool:
         """True when the database answers SELECT 1."""
@@ -1373,3 +1483,61 @@ def open_store(settings_or_url: Settings | str | None = None) -> Store:
 
 def utc_age_hours(at: datetime) -> float:
     return (utcnow() - at).total_seconds() / 3600
+
+
+# Read models for the API -----------------------------------------------------------------------
+
+
+class IncidentSummary(BaseModel):
+    """One incident in a list: its latest stage and how that stage's statements stand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    stage: str
+    title: str | None = None
+    started_at: str | None = None
+    statements: int  # every statement of every stage
+    pending: int  # in the latest stage
+    approved: int
+    rejected: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberHistory(BaseModel):
+    """A member, their posts (newest first) and the drafts made for them (newest first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: MemberRecord
+    posts: list[PostRecord]
+    drafts: list[DraftSummary]
+
+
+def _draft_summary(
+    draft: DraftRow, post: PostRow, member: MemberRow | None, now: datetime
+) -> DraftSummary:
+    """A queue row, built the way `Store.list_queue` builds its rows."""
+    tone = (draft.payload or {}).get("tone") or {}
+    flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
+    return DraftSummary(
+        id=draft.id,
+        post_id=post.id,
+        status=draft.status,  # type: ignore[arg-type]
+        moment=draft.moment,
+        urgency=draft.urgency,
+        text=draft.text,
+        version=draft.version,
+        title=post.title,
+        excerpt=post.text[:200],
+        member_handle=member.handle if member else None,
+        member_name=member.name if member else None,
+        community_id=post.community_id,
+        forum=post.forum or None,
+        flagged=bool(flags),
+        flags=flags,
+        tone_overall=float(tone.get("overall") or 0.0),
+        created_at=draft.created_at,
+        age_hours=round((now - draft.created_at).total_seconds() / 3600, 2),
+    )
