@@ -13,12 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
+    bindparam,
     case,
     create_engine,
     event,
@@ -29,7 +31,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -253,6 +254,36 @@ class Submission:
         )
 
 
+def _batch_statements() -> dict[str, Any]:
+    """Statements of the batch write path, built once (building a statement costs about as
+    much CPU as executing it on SQLite); lists go in through expanding bind parameters."""
+    post_key = tuple_(PostRow.community_id, PostRow.forum, PostRow.forum_post_id, PostRow.revision)
+    first_job = (
+        select(func.min(JobRow.id))
+        .where(JobRow.post_id == PostRow.id, JobRow.kind == "draft")
+        .correlate(PostRow)
+        .scalar_subquery()
+    )
+    posts, jobs = cast(Table, PostRow.__table__), cast(Table, JobRow.__table__)
+    audit = cast(Table, AuditRow.__table__)
+    return {
+        "existing": select(
+            PostRow.community_id,
+            PostRow.forum,
+            PostRow.forum_post_id,
+            PostRow.revision,
+            PostRow.id,
+            first_job,
+        ).where(post_key.in_(bindparam("keys", expanding=True))),
+        "members": select(MemberRow.community_id, MemberRow.handle, MemberRow.id).where(
+            tuple_(MemberRow.community_id, MemberRow.handle).in_(bindparam("keys", expanding=True))
+        ),
+        "insert_posts": posts.insert().returning(posts.c.id, sort_by_parameter_order=True),
+        "insert_jobs": jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True),
+        "insert_audit": audit.insert(),
+    }
+
+
 # Engine ------------------------------------------------------------------------------------
 
 
@@ -328,6 +359,8 @@ class Store:
         self._write = sessionmaker(
             engine.execution_options(moments_write=True), expire_on_commit=False
         )
+        self._batch = _batch_statements()
+        self._known_communities: set[str] = set()  # rows never deleted: skip re-inserting
 
     # Sessions ------------------------------------------------------------------------------
     @contextmanager
@@ -557,6 +590,7 @@ class Store:
             try:
                 with self.transaction() as session:
                     done = self._submit_many(session, [batch[i] for i in valid])
+                self._known_communities.update(batch[i].post.community_id for i in valid)
                 for i, result in zip(valid, done, strict=True):
                     results[i] = result
             except Exception:  # noqa: BLE001 - retried one by one below, each with its own error
@@ -581,25 +615,7 @@ class Store:
         """Stored posts with these delivery keys → (post id, its first draft job id or None)."""
         if not keys:
             return {}
-        key_columns = tuple_(
-            PostRow.community_id, PostRow.forum, PostRow.forum_post_id, PostRow.revision
-        )
-        first_job = (
-            select(func.min(JobRow.id))
-            .where(JobRow.post_id == PostRow.id, JobRow.kind == "draft")
-            .correlate(PostRow)
-            .scalar_subquery()
-        )
-        rows = session.execute(
-            select(
-                PostRow.community_id,
-                PostRow.forum,
-                PostRow.forum_post_id,
-                PostRow.revision,
-                PostRow.id,
-                first_job,
-            ).where(key_columns.in_(list(dict.fromkeys(keys))))
-        ).all()
+        rows = session.execute(self._batch["existing"], {"keys": list(dict.fromkeys(keys))}).all()
         return {
             (c, f or "", str(p), int(r)): (int(pid), None if job is None else int(job))
             for c, f, p, r, pid, job in rows
@@ -636,11 +652,8 @@ class Store:
                 update_["badges"] = list(member.badges)
         if not merged:
             return {}
-        key_columns = tuple_(MemberRow.community_id, MemberRow.handle)
-        lookup = select(MemberRow.community_id, MemberRow.handle, MemberRow.id).where(
-            key_columns.in_(list(merged))
-        )
-        ids = {(c, h): int(i) for c, h, i in session.execute(lookup).all()}
+        lookup, wanted = self._batch["members"], {"keys": list(merged)}
+        ids = {(c, h): int(i) for c, h, i in session.execute(lookup, wanted).all()}
         now = utcnow()
         missing = [key for key in merged if key not in ids]
         if missing:
@@ -658,7 +671,7 @@ class Store:
                 index_elements=["community_id", "handle"]
             )
             session.execute(stmt, rows)
-            ids = {(c, h): int(i) for c, h, i in session.execute(lookup).all()}
+            ids = {(c, h): int(i) for c, h, i in session.execute(lookup, wanted).all()}
         existing = [key for key in merged if key not in missing]
         if existing:
             session.execute(
@@ -683,11 +696,16 @@ class Store:
         job_ids: dict[int, int] = {}
         if fresh:
             now = utcnow()
-            communities = list(dict.fromkeys(items[i].post.community_id for i in fresh))
-            session.execute(
-                self._insert(session)(Community).on_conflict_do_nothing(index_elements=["id"]),
-                [{"id": c, "created_at": now} for c in communities],
-            )
+            communities = [
+                c
+                for c in dict.fromkeys(items[i].post.community_id for i in fresh)
+                if c not in self._known_communities
+            ]
+            if communities:
+                session.execute(
+                    self._insert(session)(Community).on_conflict_do_nothing(index_elements=["id"]),
+                    [{"id": c, "created_at": now} for c in communities],
+                )
             members = self._member_ids(session, [items[i].post for i in fresh])
             rows: list[dict[str, Any]] = []
             for i in fresh:
@@ -711,14 +729,14 @@ class Store:
                     }
                 )
             new_ids = session.scalars(
-                sqlalchemy_insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True),
+                self._batch["insert_posts"],
                 rows,
             ).all()
             post_ids = {i: int(pid) for i, pid in zip(fresh, new_ids, strict=True)}
             drafted = [i for i in fresh if items[i].draft]
             if drafted:
                 jobs = session.scalars(
-                    sqlalchemy_insert(JobRow).returning(JobRow.id, sort_by_parameter_order=True),
+                    self._batch["insert_jobs"],
                     [
                         {
                             "post_id": post_ids[i],
@@ -736,7 +754,7 @@ class Store:
                 ).all()
                 job_ids = {i: int(jid) for i, jid in zip(drafted, jobs, strict=True)}
             session.execute(
-                sqlalchemy_insert(AuditRow),
+                self._batch["insert_audit"],
                 [
                     {
                         "actor": items[i].source[:200],
