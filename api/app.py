@@ -24,9 +24,12 @@ from api.routers import (
     crisis,
     discourse,
     drafts,
+    evals,
     health,
     keys,
     knowledge,
+    me,
+    members,
     moments,
     posts,
     tone,
@@ -43,7 +46,10 @@ TAGS = [
     {"name": "knowledge", "description": "Guidelines and past interactions in the index."},
     {"name": "tone", "description": "Score a reply's tone and guardrails."},
     {"name": "moments", "description": "Classify a post's moment of impact."},
+    {"name": "members", "description": "A member's profile, earlier posts and replies."},
+    {"name": "evals", "description": "Tone eval runs: list, read, compare."},
     {"name": "keys", "description": "API keys (admin)."},
+    {"name": "me", "description": "Who the calling key is (any role)."},
     {"name": "discourse", "description": "The Discourse webhook (signed, no API key)."},
 ]
 
@@ -109,6 +115,9 @@ def create_app(
         moments.router,
         keys.router,
         discourse.router,
+        me.router,
+        members.router,
+        evals.router,
     ):
         app.include_router(router, prefix="/v1")
 

@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
 
+from copilot.store_engine import IncidentSummary
 from copilot.store_records import (
     ApiKeyRecord,
     AuditRecord,
     DraftRecord,
     DraftSummary,
+    MemberRecord,
     PublicationRecord,
     QueueCounts,
     Role,
@@ -27,6 +29,7 @@ from copilot.types import (
     MomentType,
     Post,
     Snippet,
+    SnippetKind,
     ToneCard,
 )
 
@@ -335,6 +338,153 @@ class WebhookReceipt(_Wire):
     post_id: int | None = None
     job_id: int | None = None
     duplicate: bool | None = None
+
+
+# Who am I ------------------------------------------------------------------------------------
+
+
+class MePublic(_Wire):
+    """The key the request was made with."""
+
+    key_id: int
+    name: str = Field(description="Who or what holds the key; how reviews and the audit name you.")
+    role: Role
+
+
+# Incidents (list) ----------------------------------------------------------------------------
+
+
+class IncidentSummaryPublic(IncidentSummary):
+    """One incident: its latest stage and how that stage's statements stand."""
+
+
+# Members -------------------------------------------------------------------------------------
+
+
+class MemberPublic(MemberRecord):
+    """A member as the store knows them (updated from each post that arrives)."""
+
+
+class MemberPostPublic(_Wire):
+    """One of the member's posts, with the latest draft made for it (if any)."""
+
+    id: int
+    title: str | None = None
+    excerpt: str = Field(description="The post's first 200 characters.")
+    category: str | None = None
+    forum: str | None = None
+    topic_id: str | None = None
+    forum_post_id: str | None = None
+    created_at: datetime | None = None
+    received_at: datetime
+    draft_id: int | None = None
+    draft_status: str | None = None
+    moment: str | None = None
+
+
+class MemberHistoryPublic(_Wire):
+    member: MemberPublic
+    posts: list[MemberPostPublic] = Field(description="Newest first.")
+    replies: list[DraftSummaryPublic] = Field(
+        description="Staff replies approved for this member (approved or published), newest first."
+    )
+
+
+# Knowledge source text -----------------------------------------------------------------------
+
+
+class SourceChunkPublic(_Wire):
+    id: str = Field(description="The chunk id; a citation's `id`.")
+    text: str
+    title: str | None = None
+    heading: str | None = Field(default=None, description="The heading path, e.g. `A > B`.")
+    moment: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SourceTextPublic(_Wire):
+    source: str
+    kind: SnippetKind
+    community_id: str
+    title: str | None = None
+    chunks: list[SourceChunkPublic] = Field(description="In the order they were indexed.")
+
+
+# Evals ---------------------------------------------------------------------------------------
+
+
+class EvalRunSummary(_Wire):
+    """A run written by `moments eval run`, without its cases."""
+
+    run_id: str
+    file: str = Field(description="The run file's name.")
+    suite: str = ""
+    model: str = ""
+    started_at: datetime | None = None
+    seconds: float | None = None
+    judge: bool = False
+    prompt_sha: str | None = None
+    scorer_version: str | None = None
+    cases: int = Field(description="How many cases the run has.")
+    passed: int
+    failed: int
+    summary: dict[str, float] = Field(
+        default_factory=dict, description="Mean score per tone dimension."
+    )
+    higher_is_worse: list[str] = Field(default_factory=list)
+
+
+class EvalRunsPublic(_Wire):
+    runs: list[EvalRunSummary] = Field(description="Oldest first.")
+    problems: list[str] = Field(
+        default_factory=list, description="Files in the runs folders that are not runs, and why."
+    )
+    folders: list[str] = Field(description="Where runs were looked for.")
+
+
+class EvalRunPublic(EvalRunSummary):
+    results: list[dict[str, Any]] = Field(
+        description="Every case's result as the runner wrote it (id, passed, failures, scores, "
+        "text, ...)."
+    )
+    classifier_agreement: float | None = None
+
+
+class DimensionChange(_Wire):
+    mean_a: float
+    mean_b: float
+    delta: float = Field(description="Mean of B − A over the paired cases.")
+    ci_low: float
+    ci_high: float
+    significant: bool = Field(description="The 95% bootstrap interval excludes 0.")
+    direction: str = Field(description="better, worse or no change")
+    higher_is_worse: bool
+
+
+class CaseChange(_Wire):
+    id: str
+    why: list[str]
+
+
+class EvalComparisonPublic(_Wire):
+    """`moments eval compare A B` over HTTP (evals.compare.compare_runs)."""
+
+    run_a: str | None
+    run_b: str | None
+    model_a: str | None = None
+    model_b: str | None = None
+    prompt_a: str = ""
+    prompt_b: str = ""
+    paired_cases: int
+    only_in_a: list[str]
+    only_in_b: list[str]
+    passed_a: int
+    passed_b: int
+    resamples: int
+    seed: int
+    dimensions: dict[str, DimensionChange]
+    regressed: list[CaseChange]
+    improved: list[CaseChange]
 
 
 PostSubmitted.model_rebuild()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from api.schemas import (
     AUTH_ERRORS,
     IncidentCreate,
     IncidentPublic,
+    IncidentSummaryPublic,
     IncidentUpdate,
     StatementApprove,
     StatementPublic,
@@ -107,6 +108,20 @@ async def create_incident(
         )
     await _draft_and_save(store, model, settings, incident_id, body.facts, "initial", body.channels)
     return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
+
+
+@router.get(
+    "",
+    summary="Incidents, most recently changed first, with their stage and what awaits approval",
+    response_model=list[IncidentSummaryPublic],
+    responses=AUTH_ERRORS,
+)
+def list_incidents(
+    store: StoreDep,
+    _caller: ReviewerKey,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IncidentSummaryPublic]:
+    return [IncidentSummaryPublic(**i.model_dump()) for i in store.list_incidents(limit=limit)]
 
 
 @router.get(

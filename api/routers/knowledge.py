@@ -1,5 +1,5 @@
 """The knowledge index: upload guidelines and past interactions (admin), list and delete
-sources (admin for deletes), search (reviewer)."""
+sources (admin for deletes), read a source's full text and search (reviewer)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,18 @@ from api.schemas import (
     IndexReportPublic,
     SearchResults,
     SnippetPublic,
+    SourceChunkPublic,
     SourceDeleted,
     SourcesPublic,
+    SourceTextPublic,
     errors,
 )
-from copilot.errors import InputError, NotFoundError
+from copilot.errors import IndexError_, InputError, NotFoundError
 from copilot.types import MomentType, SnippetKind
+
+_INTERNAL_META = frozenset(
+    {"source", "kind", "community_id", "content_hash", "meta_hash", "title", "heading", "moment"}
+)
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 
@@ -115,6 +121,88 @@ def delete_source(source: str, index: IndexDep, _caller: AdminKey) -> SourceDele
             hint="GET /v1/knowledge/sources lists the sources",
         )
     return SourceDeleted(source=source, deleted=count)
+
+
+def _natural(text: str | None) -> list[tuple[int, int | str]]:
+    """Sort key that puts "Section 2" before "Section 10"."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text or "")]
+
+
+def _file_order(path: str | None, source: str, community: str) -> dict[str, int]:
+    """Chunk id -> position, by loading the source's file again (when it is still there)."""
+    if not path or not Path(path).is_file():
+        return {}
+    from copilot.knowledge import load_file
+
+    loaded = load_file(Path(path), source=source, community_id=community)
+    return {chunk.id: number for number, chunk in enumerate(loaded.chunks)}
+
+
+def read_source(index: Any, source: str, community: str | None) -> SourceTextPublic:
+    """Every chunk of `source`, in document order (NotFoundError when it has none)."""
+    community_id = community or index.community_id
+    for kind in (SnippetKind.GUIDELINE, SnippetKind.INTERACTION):
+        col = index.collection(kind, community_id)
+        try:
+            got = col.get(where={"source": source}, include=["documents", "metadatas"])
+        except Exception as exc:  # Chroma raises many types; say which collection failed
+            raise IndexError_(
+                f"cannot read the collection {col.name}: {exc}",
+                hint="check the index with GET /v1/ready",
+            ) from exc
+        if not got["ids"]:
+            continue
+        rows = list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
+        path = next((m.get("path") for _, _, m in rows if m and m.get("path")), None)
+        order = _file_order(path, source, community_id)
+        rows.sort(
+            key=lambda r: (
+                order.get(r[0], len(order)),
+                _natural(str((r[2] or {}).get("heading") or "")),
+                str((r[2] or {}).get("created_at") or ""),
+                r[0],
+            )
+        )
+        chunks = [
+            SourceChunkPublic(
+                id=id_,
+                text=document or "",
+                title=(meta or {}).get("title"),
+                heading=(meta or {}).get("heading"),
+                moment=(meta or {}).get("moment"),
+                metadata={k: v for k, v in (meta or {}).items() if k not in _INTERNAL_META},
+            )
+            for id_, document, meta in rows
+        ]
+        return SourceTextPublic(
+            source=source,
+            kind=kind,
+            community_id=community_id,
+            title=next((c.title for c in chunks if c.title), None),
+            chunks=chunks,
+        )
+    raise NotFoundError(
+        f"No chunks from source '{source}' are in the index.",
+        hint="GET /v1/knowledge/sources lists the sources",
+    )
+
+
+@router.get(
+    "/sources/{source:path}",
+    summary="A source's full text: its chunks in document order, with their headings",
+    response_model=SourceTextPublic,
+    responses={**AUTH_ERRORS, **errors(404, 503)},
+)
+def get_source(
+    source: str,
+    index: IndexDep,
+    _caller: ReviewerKey,
+    community: Annotated[str | None, Blank] = None,
+) -> SourceTextPublic:
+    """Open a citation at its origin: every chunk of the guideline or past-interaction file it
+    came from (a citation's `id` is one of these chunks' ids). Chunks are ordered as in the
+    file when the file is still where it was indexed from, else by heading."""
+    return read_source(index, source, community)
 
 
 @router.get(
