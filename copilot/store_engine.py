@@ -655,7 +655,7 @@ class Store:
         lookup, wanted = self._batch["members"], {"keys": list(merged)}
         ids = {(c, h): int(i) for c, h, i in session.execute(lookup, wanted).all()}
         now = utcnow()
-        missing = [key for key in merged if key not in ids]
+        missing = sorted(key for key in merged if key not in ids)
         if missing:
             rows = [
                 {
@@ -692,6 +692,9 @@ class Store:
             elif key not in stored and key not in first_of:
                 first_of[key] = i
                 fresh.append(i)
+        # Insert in key order: two processes writing overlapping batches on PostgreSQL then
+        # take the unique-index locks in the same order instead of deadlocking.
+        fresh.sort(key=lambda i: keys[i] or ("", "", "", 0))
         post_ids: dict[int, int] = {}
         job_ids: dict[int, int] = {}
         if fresh:
@@ -978,8 +981,26 @@ class Store:
         max_age_hours: float | None,
         source: str | None = None,
     ) -> Any:
+        """The queue page's columns only: not the posts' thread JSON nor the drafts' full
+        payload (citations, prompt, tone card), of which the page needs the tone alone."""
         query = (
-            select(DraftRow, PostRow, MemberRow)
+            select(
+                DraftRow.id,
+                DraftRow.post_id,
+                DraftRow.status,
+                DraftRow.moment,
+                DraftRow.urgency,
+                DraftRow.text,
+                DraftRow.version,
+                DraftRow.created_at,
+                DraftRow.payload["tone"].label("tone"),
+                PostRow.title,
+                func.substr(PostRow.text, 1, 200).label("excerpt"),
+                PostRow.community_id,
+                PostRow.forum,
+                MemberRow.handle,
+                MemberRow.name,
+            )
             .join(PostRow, PostRow.id == DraftRow.post_id)
             .outerjoin(MemberRow, MemberRow.id == PostRow.member_id)
             .where(DraftRow.status == status)
@@ -1019,31 +1040,32 @@ class Store:
         now = utcnow()
         out: list[DraftSummary] = []
         with self.reading() as session:
-            for draft, post, member in session.execute(query).all():
-                tone = (draft.payload or {}).get("tone") or {}
-                flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
-                out.append(
-                    DraftSummary(
-                        id=draft.id,
-                        post_id=post.id,
-                        status=draft.status,
-                        moment=draft.moment,
-                        urgency=draft.urgency,
-                        text=draft.text,
-                        version=draft.version,
-                        title=post.title,
-                        excerpt=post.text[:200],
-                        member_handle=member.handle if member else None,
-                        member_name=member.name if member else None,
-                        community_id=post.community_id,
-                        forum=post.forum or None,
-                        flagged=bool(flags),
-                        flags=flags,
-                        tone_overall=float(tone.get("overall") or 0.0),
-                        created_at=draft.created_at,
-                        age_hours=round((now - draft.created_at).total_seconds() / 3600, 2),
-                    )
+            rows = session.execute(query).all()
+        for row in rows:
+            tone = row.tone if isinstance(row.tone, dict) else {}
+            flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
+            out.append(
+                DraftSummary(
+                    id=row.id,
+                    post_id=row.post_id,
+                    status=row.status,
+                    moment=row.moment,
+                    urgency=row.urgency,
+                    text=row.text,
+                    version=row.version,
+                    title=row.title,
+                    excerpt=row.excerpt or "",
+                    member_handle=row.handle,
+                    member_name=row.name,
+                    community_id=row.community_id,
+                    forum=row.forum or None,
+                    flagged=bool(flags),
+                    flags=flags,
+                    tone_overall=float(tone.get("overall") or 0.0),
+                    created_at=row.created_at,
+                    age_hours=round((now - row.created_at).total_seconds() / 3600, 2),
                 )
+            )
         return out
 
     def queue_counts(
@@ -1070,11 +1092,20 @@ class Store:
             by_urgency=by_urgency,
         )
 
-    def draft_record(self, session: Session, row: DraftRow) -> DraftRecord:
-        """Build the full record of a draft inside an open session."""
-        post = session.get(PostRow, row.post_id)
-        assert post is not None
-        member = session.get(MemberRow, post.member_id) if post.member_id else None
+    def draft_record(
+        self,
+        session: Session,
+        row: DraftRow,
+        *,
+        post: PostRow | None = None,
+        member: MemberRow | None = None,
+    ) -> DraftRecord:
+        """Build the full record of a draft inside an open session (pass the post and member
+        when they are already loaded)."""
+        if post is None:
+            post = session.get(PostRow, row.post_id)
+            assert post is not None
+            member = session.get(MemberRow, post.member_id) if post.member_id else None
         versions = session.scalars(
             select(DraftVersionRow)
             .where(DraftVersionRow.draft_id == row.id)
@@ -1137,10 +1168,16 @@ class Store:
     def get_draft(self, draft_id: int) -> DraftRecord:
         """A draft with its post, member, full Draft JSON, versions, reviews and publication."""
         with self.reading() as session:
-            row = session.get(DraftRow, draft_id)
-            if row is None:
+            found = session.execute(
+                select(DraftRow, PostRow, MemberRow)
+                .join(PostRow, PostRow.id == DraftRow.post_id)
+                .outerjoin(MemberRow, MemberRow.id == PostRow.member_id)
+                .where(DraftRow.id == draft_id)
+            ).first()
+            if found is None:
                 raise NotFoundError(f"Draft {draft_id} does not exist.")
-            return self.draft_record(session, row)
+            row, post, member = found
+            return self.draft_record(session, row, post=post, member=member)
 
     def draft_for_job(self, job_id: int) -> int | None:
         with self.reading() as session:
