@@ -8,13 +8,16 @@ fake drafter), then drives `GET /v1/drafts?limit=50` (the queue page) and
 `GET /v1/drafts/{id}` (the review page: post, member, draft, versions, reviews, audit) with a
 reviewer key. The raw engine is `GET /bench/raw` (a constant small JSON) on the same server,
 driven the same way, alternating in rounds: the ratios say what authentication, the store
-reads and serialisation cost on top of uvicorn + FastAPI.
+reads and serialisation cost on top of uvicorn + FastAPI. Server CPU per request is read from
+the server itself (`GET /bench/cpu`), which the machine's load inflates far less than latency.
+Same lean load generator and uvicorn flags as webhook_load.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -25,12 +28,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import httpx  # noqa: E402
 from webhook_load import (  # noqa: E402
+    FAST_UVICORN,
     ROUNDS,
+    LeanConnection,
     Run,
     drop_postgres_schema,
     fresh_postgres_schema,
+    run_async,
+    server_cpu,
 )
 
 from api.testing import live_server  # noqa: E402
@@ -76,23 +82,27 @@ async def drive(url: str, paths: list[str], concurrency: int, key: str | None) -
     for path in paths:
         queue.put_nowait(path)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60, headers=headers) as c:
 
-        async def worker() -> None:
+    async def worker() -> None:
+        connection = LeanConnection(url)
+        try:
             while True:
                 try:
                     path = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 started = time.perf_counter()
-                response = await c.get(path)
+                status, _ = await connection.request("GET", path, headers)
                 run.latencies.append(time.perf_counter() - started)
-                run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
+                run.statuses[status] = run.statuses.get(status, 0) + 1
+        finally:
+            await connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        run.seconds = time.perf_counter() - started
+    cpu_before = await server_cpu(url)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    run.seconds = time.perf_counter() - started
+    run.cpu = await server_cpu(url) - cpu_before
     return run
 
 
@@ -133,29 +143,42 @@ def main() -> None:
             "draft detail": ([f"/v1/drafts/{rng.choice(ids)}" for _ in range(total)], key),
         }
         results = {name: Run() for name in kinds}
+        load_before = os.getloadavg()
         with live_server(
-            env, app="benchmarks.webhook_load:create_bench_app", log_path=folder / "server.log"
+            env,
+            app="benchmarks.webhook_load:create_bench_app",
+            log_path=folder / "server.log",
+            extra_args=FAST_UVICORN,
         ) as url:
-            asyncio.run(drive(url, ["/bench/raw"] * 50, args.concurrency, None))
+            run_async(drive(url, ["/bench/raw"] * 50, args.concurrency, None))
             for part in range(ROUNDS):
                 for name, (paths, auth) in kinds.items():
                     chunk = paths[part::ROUNDS]
-                    results[name].add(asyncio.run(drive(url, chunk, args.concurrency, auth)))
+                    results[name].add(run_async(drive(url, chunk, args.concurrency, auth)))
     finally:
         if schema:
             drop_postgres_schema(schema)
 
     raw = results["raw engine (/bench/raw)"]
+    load_after = os.getloadavg()
     print(
         f"api reads: {drafts} drafts, {total} requests per kind, concurrency "
-        f"{args.concurrency}, backend {args.backend}"
+        f"{args.concurrency}, backend {args.backend}, uvicorn {' '.join(FAST_UVICORN)}"
     )
-    print(f"{'':26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x raw rps':>11}{'x raw p99':>11}")
+    print(
+        "load average before {:.1f} {:.1f} {:.1f}, after {:.1f} {:.1f} {:.1f} (nproc {})".format(
+            *load_before, *load_after, os.cpu_count()
+        )
+    )
+    print(
+        f"{'':26}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/req':>11}"
+        f"{'x raw rps':>10}{'x raw p99':>10}{'x raw CPU':>10}"
+    )
     for name, run in results.items():
         print(
-            f"{name:26}{run.rps:9.0f}{run.pct(0.5):9.1f}{run.pct(0.99):9.1f}"
-            f"{run.rps / raw.rps:11.2f}{run.pct(0.99) / max(raw.pct(0.99), 1e-9):11.1f}"
-            f"  {dict(sorted(run.statuses.items()))}"
+            f"{name:26}{run.rps:8.0f}{run.pct(0.5):8.1f}{run.pct(0.99):8.1f}{run.cpu_ms:11.2f}"
+            f"{run.rps / raw.rps:10.2f}{run.pct(0.99) / max(raw.pct(0.99), 1e-9):10.1f}"
+            f"{run.cpu_ms / max(raw.cpu_ms, 1e-9):10.1f}  {dict(sorted(run.statuses.items()))}"
         )
 
 
