@@ -155,53 +155,30 @@ def _one_line(text: str, limit: int) -> str:
 # Privacy -----------------------------------------------------------------------------------
 
 
-def _masker() -> tuple[
-    Callable[[str], tuple[str, list[MaskedItem]]], Callable[[str, list[MaskedItem]], str]
-]:
-    from copilot.privacy import mask_pii, unmask
-
-    return mask_pii, unmask
-
-
 def mask_post(post: Post) -> tuple[Post, list[MaskedItem]]:
-    """Mask personal data in every piece of member text before it reaches a model or a log."""
-    mask_pii, _ = _masker()
-    items: list[MaskedItem] = []
-    seen: dict[str, MaskedItem] = {}
+    """Mask personal data in every piece of member text before it reaches a model or a log.
 
-    def mask(text: str) -> str:
-        masked, found = mask_pii(text)
-        # keep placeholders unique across fields: renumber clashes
-        for item in found:
-            if item.original in seen:
-                masked = masked.replace(item.placeholder, seen[item.original].placeholder)
-                continue
-            placeholder = item.placeholder
-            if any(existing.placeholder == placeholder for existing in items):
-                kind = item.kind.upper()
-                n = 1 + sum(1 for existing in items if existing.kind == item.kind)
-                placeholder = f"[{kind}_{n}]"
-                masked = masked.replace(item.placeholder, placeholder)
-            new = MaskedItem(kind=item.kind, placeholder=placeholder, original=item.original)
-            seen[item.original] = new
-            items.append(new)
-        return masked
+    One `Masker` numbers placeholders across the post, its title, thread and member history,
+    so the same address always gets the same placeholder.
+    """
+    from copilot.privacy import Masker
 
+    masker = Masker([])
     member = post.member.model_copy(
         update={
-            "recent_posts": [mask(t) for t in post.member.recent_posts],
-            "staff_interactions": [mask(t) for t in post.member.staff_interactions],
+            "recent_posts": [masker.mask(t) for t in post.member.recent_posts],
+            "staff_interactions": [masker.mask(t) for t in post.member.staff_interactions],
         }
     )
     masked_post = post.model_copy(
         update={
-            "text": mask(post.text),
-            "title": mask(post.title) if post.title else post.title,
-            "thread": [m.model_copy(update={"text": mask(m.text)}) for m in post.thread],
+            "text": masker.mask(post.text),
+            "title": masker.mask(post.title) if post.title else post.title,
+            "thread": [m.model_copy(update={"text": masker.mask(m.text)}) for m in post.thread],
             "member": member,
         }
     )
-    return masked_post, items
+    return masked_post, masker.items
 
 
 # Grounding ---------------------------------------------------------------------------------
@@ -437,7 +414,8 @@ def _finish(
     first_text: str,
     gen_seconds: float,
 ) -> Draft:
-    _, unmask = _masker()
+    from copilot.privacy import unmask
+
     name = greeting_name(post.member)
     messages = list(prep.prompt.messages)
     system_prompt = messages[0].content
