@@ -65,7 +65,7 @@ from copilot.tone_text import (
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.4"
+SCORER_VERSION = "tone-1.5"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (

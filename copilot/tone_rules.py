@@ -258,10 +258,18 @@ HOSTILE_MILD = table(
 _FIRST_FUT = r"(?:we'll|we will|i'll|i will|we're going to|i'm going to|we can|i can|we've|i've|we have|i have|we are|we're|will)"
 PROMISE_EXPLICIT = table(
     (
-        rf"{_FIRST_FUT} (?:\w+ ){{0,4}}(?:refund\w*|reimburs\w*|compensat\w*)",
+        rf"{_FIRST_FUT} (?:\w+ ){{0,4}}(?:refund\w*|reimburs\w*|compensat\w*)"
+        r"(?! (?:form|ticket|request|process|policy|page|route|team|option))",
         "refund / compensation promised",
     ),
     (r"(?:refund(?:ed)? you|full refund|be refunded|refunded to)", "refund promised"),
+    (
+        rf"{_FIRST_FUT} (?:\w+ ){{0,3}}(?:provide|offer|give|send|issue|process|arrange|get)"
+        r"(?: you| them)?(?: with)? (?:a |an |your |the )?(?:full |free |brand new |new )?"
+        r"(?:replacement|refund|reimbursement|compensation|credit)s?\b"
+        r"(?! (?:form|ticket|request|process|policy|page|route|team|option))",
+        "refund / replacement promised",
+    ),
     (
         rf"{_FIRST_FUT} (?:\w+ ){{0,3}}(?:send|give|ship|replace|add|sponsor|pay)(?: you| them)? "
         r"(?:a |an |your |you |all )?(?:brand |whole |full )?(?:free\b|replacements?\b|credit\b|"
