@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from ui.client import api_url  # noqa: E402
-from ui.components import ROLE, sign_out, signed_in  # noqa: E402
+from ui.components import NAME, ROLE, escape_md, sign_out, signed_in  # noqa: E402
 
 st.set_page_config(page_title="Moments", page_icon="💬", layout="wide")
 
@@ -62,7 +62,12 @@ else:
         }
     )
     with st.sidebar:
-        st.caption(f"Signed in as **{st.session_state.get(ROLE, 'reviewer')}** · API {api_url()}")
+        who = st.session_state.get(NAME)
+        role = st.session_state.get(ROLE, "reviewer")
+        st.caption(
+            f"Signed in as **{escape_md(who)}** ({role})" if who else f"Signed in as **{role}**"
+        )
+        st.caption(f"API {api_url()}")
         if st.button("Sign out", key="sign_out", type="tertiary"):
             sign_out()
             st.rerun()

@@ -158,17 +158,24 @@ class MomentsClient:
         data: dict[str, Any] = self.request("GET", "/v1/health")
         return data
 
-    def sign_in(self) -> str:
-        """Check the key with a cheap authenticated call; its role ("reviewer" or "admin")."""
-        self.health()
-        self.counts()  # 401 for a bad key, 403 for a plugin key
-        try:
-            self.request("GET", "/v1/keys")
-        except UIError as exc:
-            if exc.status == 403:
-                return "reviewer"
-            raise
-        return "admin"
+    def me(self) -> dict[str, Any]:
+        """The key this client uses: `key_id`, `name`, `role` (`GET /v1/me`)."""
+        data: dict[str, Any] = self.request("GET", "/v1/me")
+        return data
+
+    def sign_in(self) -> dict[str, Any]:
+        """Check the key (`GET /v1/me`); who it is. A plugin key is refused with a 403-like
+        `UIError`: it cannot review."""
+        me = self.me()  # 401 for a bad or revoked key
+        if me.get("role") not in ("reviewer", "admin"):
+            raise UIError(
+                f"The key '{me.get('name')}' is a {me.get('role')} key; reviewing needs a "
+                "reviewer or admin key.",
+                code="forbidden",
+                status=403,
+                hint="ask an admin: `moments keys create --role reviewer`",
+            )
+        return me
 
     # Drafts ----------------------------------------------------------------------------------
 
@@ -300,6 +307,19 @@ class MomentsClient:
         except httpx.HTTPError:
             raise unreachable(self.base_url) from None
 
+    # Members ---------------------------------------------------------------------------------
+
+    def member(
+        self, handle: str, *, community: str | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        """A member's profile, earlier posts (with their drafts' status) and approved replies."""
+        data: dict[str, Any] = self.request(
+            "GET",
+            f"/v1/members/{quote(handle, safe='')}",
+            params={"community": community, "limit": limit},
+        )
+        return data
+
     # Tone ------------------------------------------------------------------------------------
 
     def score_tone(
@@ -334,6 +354,11 @@ class MomentsClient:
         data: dict[str, Any] = self.request(
             "POST", "/v1/incidents", json=body, timeout=SLOW_TIMEOUT
         )
+        return data
+
+    def list_incidents(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Incidents, most recently changed first (id, title, stage, pending, ...)."""
+        data: list[dict[str, Any]] = self.request("GET", "/v1/incidents", params={"limit": limit})
         return data
 
     def get_incident(self, incident_id: str) -> dict[str, Any]:
@@ -382,6 +407,16 @@ class MomentsClient:
         data: dict[str, Any] = self.request("GET", "/v1/knowledge/sources", timeout=60.0)
         return data
 
+    def source(self, source: str, *, community: str | None = None) -> dict[str, Any]:
+        """A source's full text: its chunks in document order, with headings and ids."""
+        data: dict[str, Any] = self.request(
+            "GET",
+            f"/v1/knowledge/sources/{quote(source, safe='/')}",
+            params={"community": community},
+            timeout=60.0,
+        )
+        return data
+
     def delete_source(self, source: str) -> dict[str, Any]:
         data: dict[str, Any] = self.request(
             "DELETE", f"/v1/knowledge/sources/{quote(source, safe='/')}"
@@ -399,3 +434,23 @@ class MomentsClient:
         )
         results: list[dict[str, Any]] = data["results"]
         return results
+
+    # Evals -----------------------------------------------------------------------------------
+
+    def eval_runs(self) -> dict[str, Any]:
+        """`runs` (summaries, oldest first), `problems` (files skipped) and `folders`."""
+        data: dict[str, Any] = self.request("GET", "/v1/evals/runs", timeout=60.0)
+        return data
+
+    def eval_run(self, run_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = self.request(
+            "GET", f"/v1/evals/runs/{quote(run_id, safe='')}", timeout=60.0
+        )
+        return data
+
+    def compare_runs(self, baseline: str, candidate: str) -> dict[str, Any]:
+        """`moments eval compare` over HTTP: dimensions with intervals, regressed, improved."""
+        data: dict[str, Any] = self.request(
+            "GET", "/v1/evals/compare", params={"a": baseline, "b": candidate}, timeout=60.0
+        )
+        return data

@@ -18,6 +18,7 @@ T = TypeVar("T")
 
 KEY = "api_key"
 ROLE = "api_role"
+NAME = "api_name"
 FLASH = "flash"
 
 MOMENT_LABELS = {
@@ -70,7 +71,7 @@ def client() -> MomentsClient:
 
 
 def sign_out() -> None:
-    for name in (KEY, ROLE, "_client"):
+    for name in (KEY, ROLE, NAME, "_client"):
         st.session_state.pop(name, None)
 
 
@@ -192,7 +193,14 @@ def highlight(text: str, spans: Iterable[str], *, markdown: bool = False) -> str
 # Cards ---------------------------------------------------------------------------------------
 
 
-def member_card(member: dict[str, Any] | None, earlier: list[dict[str, Any]] | None) -> None:
+def member_card(
+    member: dict[str, Any] | None,
+    history: dict[str, Any] | None,
+    *,
+    current_post_id: int | None = None,
+) -> None:
+    """Who the member is; with `history` (GET /v1/members/{handle}) their earlier posts and
+    the replies the team approved for them."""
     with st.container(border=True):
         if not member:
             st.caption("No member profile came with this post.")
@@ -215,17 +223,32 @@ def member_card(member: dict[str, Any] | None, earlier: list[dict[str, Any]] | N
         tags += [f":green-badge[{escape_md(b)}]" for b in member.get("badges") or []]
         if tags:
             st.markdown(" ".join(tags))
-        if earlier is None:
+        if history is None:
             return
+        earlier = [p for p in history.get("posts") or [] if p.get("id") != current_post_id]
+        replies = [r for r in history.get("replies") or [] if r.get("post_id") != current_post_id]
         if not earlier:
-            st.caption("No earlier replies from the team to this member.")
+            st.caption("No earlier posts from this member.")
             return
-        st.caption("Earlier interactions")
+        st.caption(
+            f"Earlier interactions · {len(earlier)} post{'s' * (len(earlier) != 1)}, "
+            f"{len(replies)} repl{'ies' if len(replies) != 1 else 'y'} approved"
+        )
         for row in earlier[:5]:
+            status = row.get("draft_status") or "no draft"
             st.markdown(
-                f"- {moment_label(row.get('moment'))} · {row.get('status')} · "
-                f"{age(row.get('age_hours'))}: {escape_md((row.get('title') or row.get('excerpt') or '')[:80])}"
+                f"- {moment_label(row.get('moment')) if row.get('moment') else 'Post'} · "
+                f"{status} · {when(row.get('received_at'))}: "
+                f"{escape_md((row.get('title') or row.get('excerpt') or '')[:80])}"
             )
+        if replies:
+            with st.expander(f"Replies the team approved for them ({len(replies)})"):
+                for reply in replies[:5]:
+                    st.caption(
+                        f"{escape_md(reply.get('title') or reply.get('excerpt', '')[:60])} · "
+                        f"{reply.get('status')} · {age(reply.get('age_hours'))}"
+                    )
+                    st.markdown(escape_md(reply.get("text") or "").replace("\n", "  \n"))
 
 
 def post_card(post: dict[str, Any]) -> None:
@@ -247,7 +270,14 @@ def post_card(post: dict[str, Any]) -> None:
         st.caption(" · ".join(m for m in meta if m))
 
 
-def citations(items: list[dict[str, Any]]) -> None:
+def citations(
+    items: list[dict[str, Any]],
+    *,
+    open_source: Callable[[str], dict[str, Any]] | None = None,
+    key: str = "cite",
+) -> None:
+    """The snippets a draft was grounded on; with `open_source` (GET
+    /v1/knowledge/sources/{source}) each can be opened at the document it came from."""
     if not items:
         st.caption("This draft cites no guideline or past reply.")
         return
@@ -263,6 +293,55 @@ def citations(items: list[dict[str, Any]]) -> None:
                 + (" · untrusted member text" if kind == "interaction" else "")
             )
             st.markdown(escape_md(item.get("text") or "(no text stored)").replace("\n", "  \n"))
+            if open_source is not None and item.get("source"):
+                label = (
+                    "Open the past interaction" if kind == "interaction" else "Open the guideline"
+                )
+                if st.toggle(label, key=f"{key}_{number}"):
+                    try:
+                        document = open_source(str(item["source"]))
+                    except UIError as exc:
+                        show_error(exc)
+                    else:
+                        source_document(document, cited=item.get("id"))
+
+
+def source_document(document: dict[str, Any], *, cited: str | None = None) -> None:
+    """A source's text in document order, headings as they change, the cited chunk marked.
+    A past-interactions file is shown as the cited interaction only (with who answered)."""
+    chunks = document.get("chunks") or []
+    if document.get("kind") == "interaction":
+        mine = [c for c in chunks if c.get("id") == cited] or chunks[:1]
+        st.caption(
+            f"One of {len(chunks)} past interaction{'s' * (len(chunks) != 1)} in "
+            f"`{document.get('source')}` · untrusted member text"
+        )
+        for chunk in mine:
+            meta = chunk.get("metadata") or {}
+            facts = [
+                f"{name.replace('_', ' ')}: {meta[name]}"
+                for name in ("staff", "reviewer", "outcome", "created_at", "tags")
+                if meta.get(name) not in (None, "")
+            ]
+            if facts:
+                st.caption(escape_md(" · ".join(facts)))
+            st.markdown(escape_md(chunk.get("text") or "").replace("\n", "  \n"))
+        return
+    st.caption(
+        f"`{document.get('source')}` · {len(chunks)} chunk{'s' * (len(chunks) != 1)}"
+        + (" · the cited passage is marked" if cited else "")
+    )
+    heading: str | None = None
+    for chunk in chunks:
+        if chunk.get("heading") != heading:
+            heading = chunk.get("heading")
+            if heading:
+                st.markdown(f"**{escape_md(heading.replace(' > ', ' › '))}**")
+        text = escape_md(chunk.get("text") or "").replace("\n", "  \n")
+        if cited and chunk.get("id") == cited:
+            st.markdown(f":orange-badge[cited] :orange-background[{text}]")
+        else:
+            st.markdown(text)
 
 
 def tone_frame(card: dict[str, Any]) -> pd.DataFrame:

@@ -220,9 +220,10 @@ def rich_draft(post: Post, options: DraftOptions) -> Draft:
     )
 
 
-def seed_draft(stack: Stack, post: Post | None = None) -> int:
-    """Submit a post through the store and run the worker once with `rich_draft`; the id of
-    the draft it made. Each call is a new forum post unless `post` says otherwise."""
+def seed_draft(stack: Stack, post: Post | None = None, *, drafter: Any = None) -> int:
+    """Submit a post through the store and run the worker once with `drafter` (default
+    `rich_draft`); the id of the draft it made. Each call is a new forum post unless `post`
+    says otherwise."""
     from copilot.worker import run_worker
 
     if post is None:
@@ -232,7 +233,7 @@ def seed_draft(stack: Stack, post: Post | None = None) -> int:
         stack.settings,
         once=True,
         store=stack.store,
-        drafter=rich_draft,
+        drafter=drafter or rich_draft,
         learner=lambda _record: None,
         publisher=stack.app.state.publisher,
         poll=0.01,

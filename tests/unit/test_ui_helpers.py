@@ -1,17 +1,14 @@
-"""The UI's pure parts: the API client's error mapping, text helpers, eval-run reading."""
+"""The UI's pure parts: the API client's error mapping and paths, and text helpers."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
 
 from ui.client import MomentsClient, UIError
 from ui.components import escape_md, highlight, tenure
-from ui.evalruns import load_runs, parse_run, regressions
 
 
 def client_for(handler: object) -> MomentsClient:
@@ -121,71 +118,33 @@ def test_highlight_marks_spans_and_escapes_the_rest() -> None:
     assert highlight(text, ["not there"]) == escape_md(text)
 
 
-def write_run(folder: Path, name: str, payload: object) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return path
+def test_sign_in_returns_who_the_key_is_and_refuses_a_plugin_key() -> None:
+    role = "reviewer"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/me"
+        return httpx.Response(200, json={"key_id": 7, "name": "maya", "role": role})
+
+    assert client_for(handler).sign_in() == {"key_id": 7, "name": "maya", "role": "reviewer"}
+    role = "plugin"
+    with pytest.raises(UIError) as caught:
+        client_for(handler).sign_in()
+    assert caught.value.status == 403 and "plugin key" in caught.value.message
 
 
-def test_runs_are_read_in_time_order_and_bad_files_are_named(tmp_path: Path) -> None:
-    write_run(
-        tmp_path, "b", {"id": "b", "created_at": "2026-11-25T10:00:00Z", "scores": {"warmth": 0.6}}
-    )
-    write_run(
-        tmp_path, "a", {"id": "a", "created_at": "2026-11-24T10:00:00Z", "scores": {"warmth": 0.8}}
-    )
-    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
-    write_run(tmp_path, "empty", {"id": "nothing"})
-    runs, problems = load_runs([tmp_path])
-    assert [r.id for r in runs] == ["a", "b"]
-    assert any(p.startswith("broken.json") for p in problems)
-    assert any(p.startswith("empty.json") and "no scores" in p for p in problems)
+def test_member_handles_and_run_ids_are_one_path_segment() -> None:
+    seen: list[str] = []
 
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={})
 
-def test_case_scores_are_averaged_when_a_run_has_no_summary(tmp_path: Path) -> None:
-    path = write_run(
-        tmp_path,
-        "r",
-        {
-            "results": [
-                {"case_id": "c1", "scores": {"warmth": {"score": 0.4}, "empathy": 1.0}},
-                {"case_id": "c2", "scores": {"warmth": 0.8}},
-            ]
-        },
-    )
-    run = parse_run(path)
-    assert run.scores == {"empathy": 1.0, "warmth": pytest.approx(0.6)}
-    assert set(run.cases) == {"c1", "c2"}
-
-
-def test_regressions_are_drops_beyond_the_threshold_or_new_failures(tmp_path: Path) -> None:
-    base = parse_run(
-        write_run(
-            tmp_path,
-            "base",
-            {
-                "cases": [
-                    {"id": "same", "overall": 0.8},
-                    {"id": "drop", "overall": 0.9},
-                    {"id": "fail", "overall": 0.7, "passed": True},
-                    {"id": "gone", "overall": 0.7},
-                ]
-            },
-        )
-    )
-    cand = parse_run(
-        write_run(
-            tmp_path,
-            "cand",
-            {
-                "cases": [
-                    {"id": "same", "overall": 0.78},
-                    {"id": "drop", "overall": 0.5},
-                    {"id": "fail", "overall": 0.7, "passed": False},
-                ]
-            },
-        )
-    )
-    found = {r.case: r.reason for r in regressions(base, cand)}
-    assert found == {"drop": "score fell by 0.40", "fail": "passed before, fails now"}
+    api = client_for(handler)
+    api.member("sam/../r", community="default")
+    api.eval_run("run 1")
+    api.source("guidelines/a b.md")
+    assert seen == [
+        "/v1/members/sam%2F..%2Fr?community=default&limit=50",
+        "/v1/evals/runs/run%201",
+        "/v1/knowledge/sources/guidelines/a%20b.md",
+    ]

@@ -259,16 +259,32 @@ def show_incident(incident: dict[str, Any]) -> None:
 
 generation_progress()
 
-with st.sidebar:
-    st.caption("Open an existing incident")
-    wanted = st.text_input(
-        "Incident id",
-        key="open_incident_id",
-        label_visibility="collapsed",
-        placeholder="inc-20260303-1405-ab12",
+
+def incident_label(item: dict[str, Any]) -> str:
+    waiting = int(item.get("pending") or 0)
+    return f"{item.get('title') or item['id']} · {item.get('stage')}" + (
+        f" · {waiting} awaiting approval" if waiting else ""
     )
-    if st.button("Open incident", key="open_incident") and wanted.strip():
-        refresh(wanted.strip())
+
+
+with st.sidebar:
+    st.caption("Incidents")
+    incidents = attempt(lambda: api.list_incidents(limit=50)) or []
+    if not incidents:
+        st.caption("No incidents yet.")
+    else:
+        labels = {item["id"]: incident_label(item) for item in incidents}
+        open_id = (current_incident() or {}).get("id")
+        chosen = st.selectbox(
+            "Open an incident",
+            list(labels),
+            index=list(labels).index(open_id) if open_id in labels else None,
+            format_func=lambda incident_id: labels[incident_id],
+            key="open_incident_id",
+            placeholder="Choose an incident",
+        )
+        if st.button("Open incident", key="open_incident", disabled=chosen is None) and chosen:
+            refresh(str(chosen))
     if current_incident() and st.button("Start a new incident", key="new_incident"):
         st.session_state.pop("incident", None)
         st.rerun()

@@ -76,26 +76,35 @@ def act(draft_id: int, call: Any, done: str) -> dict[str, Any] | None:
 HISTORY_SECONDS = 60.0
 
 
-def earlier_interactions(member: dict[str, Any] | None, draft_id: int) -> list[dict[str, Any]]:
-    """Other drafts for the same member, newest first. The API has no member history
-    endpoint, so this scans the recent queue of each status (kept for a minute per member,
-    not re-fetched on every keystroke)."""
-    handle = (member or {}).get("handle")
+def member_history(post: dict[str, Any]) -> dict[str, Any] | None:
+    """The member's profile, posts and approved replies (GET /v1/members/{handle}), kept for
+    a minute per member so typing in the draft does not re-fetch it. None when unknown."""
+    handle = (post.get("member") or {}).get("handle")
     if not handle:
-        return []
-    cache_key = f"history_{handle}"
+        return None
+    community = post.get("community_id")
+    cache_key = f"history_{community}_{handle}"
     cached = st.session_state.get(cache_key)
     if cached is None or time.monotonic() - cached[0] > HISTORY_SECONDS:
-        rows: list[dict[str, Any]] = []
-        for status in ("published", "approved", "pending", "rejected"):
-            try:
-                rows += api.list_drafts(status=status, limit=200)
-            except UIError:
-                return []
-        cached = (time.monotonic(), [r for r in rows if r.get("member_handle") == handle])
+        try:
+            history: dict[str, Any] | None = api.member(handle, community=community)
+        except UIError:
+            history = None
+        cached = (time.monotonic(), history)
         st.session_state[cache_key] = cached
-    mine = [r for r in cached[1] if r.get("id") != draft_id]
-    return sorted(mine, key=lambda r: float(r.get("age_hours") or 0))
+    result: dict[str, Any] | None = cached[1]
+    return result
+
+
+def open_source(source: str, community: str | None) -> dict[str, Any]:
+    """A cited source's full text (GET /v1/knowledge/sources/{source}), kept for a minute."""
+    cache_key = f"source_{community}_{source}"
+    cached = st.session_state.get(cache_key)
+    if cached is None or time.monotonic() - cached[0] > HISTORY_SECONDS:
+        cached = (time.monotonic(), api.source(source, community=community))
+        st.session_state[cache_key] = cached
+    document: dict[str, Any] = cached[1]
+    return document
 
 
 def rescore(draft: dict[str, Any], text_key: str, tone_key: str, client_: MomentsClient) -> None:
@@ -349,9 +358,13 @@ def review(draft_id: int) -> None:
                     else ""
                 )
             )
-        member_card(member, earlier_interactions(member, draft_id))
+        member_card(member, member_history(post), current_post_id=post.get("id"))
         st.subheader("Grounded on")
-        citations(inner.get("citations") or [])
+        citations(
+            inner.get("citations") or [],
+            open_source=lambda source: open_source(source, post.get("community_id")),
+            key=f"cite_{draft_id}",
+        )
         prompt_expander(inner)
 
     with right:

@@ -1,11 +1,12 @@
-"""Sign in with a reviewer or admin key; checked with a cheap authenticated call."""
+"""Sign in with a reviewer or admin key; checked with `GET /v1/me`, which also says who the key
+is and its role."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui.client import MomentsClient, UIError, api_url
-from ui.components import KEY, ROLE, show_error
+from ui.components import KEY, NAME, ROLE, show_error
 
 st.title("Moments")
 st.caption("The review desk for community managers: drafts wait here until a person approves them.")
@@ -27,7 +28,7 @@ if submitted:
     else:
         probe = MomentsClient(api_url(), key.strip())
         try:
-            role = probe.sign_in()
+            me = probe.sign_in()
         except UIError as exc:
             if exc.status == 401:
                 left.error("That key is not valid (unknown or revoked). Check it and try again.")
@@ -40,7 +41,8 @@ if submitted:
                 show_error(exc, where=left)
         else:
             st.session_state[KEY] = key.strip()
-            st.session_state[ROLE] = role
+            st.session_state[ROLE] = me["role"]
+            st.session_state[NAME] = me.get("name")
             st.rerun()
         finally:
             probe.close()
