@@ -49,8 +49,14 @@ EXAMPLE_CHARS = 700  # per past interaction in the prompt
 THREAD_CHARS = 500  # per earlier message of the thread
 SYSTEM_TEMPLATE = "reply.system.j2"
 REVISE_TEMPLATE = "reply.revise.j2"
-LENGTH_WORDS = {"short": "60", "medium": "110", "long": "170"}
-LENGTH_TOKENS = {"short": 160, "medium": 280, "long": 420}
+# Small models follow sentence counts better than word counts; max_tokens is the hard stop and
+# an unfinished last sentence is cut off (limits are not left to the model).
+LENGTH_HINTS = {
+    "short": "2 to 3 short sentences (about 50 words)",
+    "medium": "3 to 5 sentences (about 90 words)",
+    "long": "5 to 8 sentences (about 150 words)",
+}
+LENGTH_TOKENS = {"short": 120, "medium": 200, "long": 320}
 WARMTH_HINTS = {
     "low": "Friendly but brief and to the point.",
     "medium": "Warm and friendly.",
@@ -281,7 +287,7 @@ def build_prompt(
         "community_name": settings.community_name,
         "brand_voice": settings.brand_voice,
         "member_name": name,
-        "length_words": LENGTH_WORDS[options.length],
+        "length_hint": LENGTH_HINTS[options.length],
         "warmth_hint": WARMTH_HINTS[options.warmth],
         "formality_hint": FORMALITY_HINTS[options.formality],
         "guidelines": [_trimmed(s, GUIDELINE_CHARS) for s in grounding.guidelines],
@@ -311,6 +317,7 @@ def clean_reply(text: str, member_name: str | None) -> str:
     text = _PLACEHOLDERS.sub("", text).rstrip()
     text = _SIGNOFF.sub("", text).rstrip()
     text = re.sub(r"[ \t]+\n", "\n", text)
+    text = _drop_unfinished_sentence(text)
     if member_name and member_name.split()[0].lower() not in text[:160].lower():
         first = member_name.split()[0]
         greeting = re.match(r"^(hi|hello|hey|dear|welcome)\b[^,\n!]*[,!]\s*", text, re.I)
@@ -321,14 +328,36 @@ def clean_reply(text: str, member_name: str | None) -> str:
     return text.strip()
 
 
+_LIST_ITEM = re.compile(r"^(?:[-*•]|\d{1,2}[.)])(?:\s|$)")
+_BARE_NUMBER = re.compile(r"(?:^|\s)\d{1,2}[.)]$")  # "2." of an inline or line-start list
+_SENTENCE_END = re.compile(r"[.!?…)\]\"'*]\s|[.!?…)\]\"'*]$|\n\n")
+
+
+def _drop_unfinished_sentence(text: str) -> str:
+    """A reply cut by max_tokens ends mid-sentence: drop that fragment. Kept as is: text that
+    ends a sentence, a list item, or a text that is all one unfinished sentence."""
+    stripped = text.rstrip()
+    if not stripped or stripped[-1] in ".!?…)]\"'*:" or stripped.endswith("```"):
+        return stripped
+    last_line = stripped.rsplit("\n", 1)[-1].lstrip()
+    if _LIST_ITEM.match(last_line):
+        return stripped
+    ends = [
+        m.end()
+        for m in _SENTENCE_END.finditer(stripped)
+        if not _BARE_NUMBER.search(stripped[: m.start() + 1])
+    ]
+    if not ends or ends[-1] < len(stripped) * 0.5:
+        return stripped
+    return stripped[: ends[-1]].rstrip()
+
+
 def _generation_options(
     options: DraftOptions, settings: Settings, seed: int | None
 ) -> GenerationOptions:
     return GenerationOptions(
         temperature=settings.llm_temperature,
-        max_tokens=min(settings.llm_max_tokens, LENGTH_TOKENS[options.length])
-        if options.length != "long"
-        else max(settings.llm_max_tokens, LENGTH_TOKENS["long"]),
+        max_tokens=min(settings.llm_max_tokens, LENGTH_TOKENS[options.length]),
         seed=seed,
         stop=["<|im_end|>", "<|endoftext|>"],
     )

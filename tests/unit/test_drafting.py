@@ -230,3 +230,31 @@ def test_thread_context_is_fenced_per_message() -> None:
     model = FakeChatModel([GOOD_REPLY])
     draft_reply(post, model=model, retriever=None)
     assert "BEGIN UNTRUSTED MESSAGE BY LEE" in model.history[0].messages[1].content
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # cut by max_tokens mid-sentence: the fragment goes
+        (
+            "Hi Sam, sorry about the reboots. Rolling back to 3.2 is safe. We will do our best to",
+            "Hi Sam, sorry about the reboots. Rolling back to 3.2 is safe.",
+        ),
+        # a list item without a full stop is complete
+        ("Hi Sam! Steps:\n- Open Settings > Firmware\n- Choose 3.2", None),
+        ("Hi Sam! Try this:\n\n1. Open settings", None),
+        # one unfinished sentence is kept rather than emptied
+        ("Hi Sam, sorry about that", None),
+    ],
+)
+def test_unfinished_last_sentence_is_dropped(raw: str, expected: str | None) -> None:
+    assert clean_reply(raw, "Sam") == (expected or raw)
+
+
+def test_length_setting_bounds_the_generation() -> None:
+    model = FakeChatModel([GOOD_REPLY, GOOD_REPLY])
+    draft_reply(COMPLAINT, model=model, retriever=None, options=DraftOptions(length="short"))
+    draft_reply(COMPLAINT, model=model, retriever=None, options=DraftOptions(length="long"))
+    short, long = (call.options.max_tokens for call in model.history)
+    assert short < long
+    assert "2 to 3 short sentences" in model.history[0].messages[0].content
