@@ -155,7 +155,8 @@ def run_size(n: int, n_queries: int, tmp: Path, texts: list[str], real: object) 
     position = iter(range(10**9))
 
     def with_embedding(_: np.ndarray) -> object:
-        return index.search(texts[next(position) % len(texts)], k=5, kind=SnippetKind.GUIDELINE)
+        i = next(position)  # a new text every time: the index caches query embeddings
+        return index.search(f"{texts[i % len(texts)]} (#{i})", k=5, kind=SnippetKind.GUIDELINE)
 
     variants: list[tuple[str, Callable[[np.ndarray], object]]] = [
         ("raw collection.query", raw),
