@@ -179,6 +179,8 @@ def test_manager_reviews_edits_approves_and_sees_the_publication(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Nothing is waiting for review")).to_be_visible(timeout=WAIT_MS)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("reviewer-key")).to_be_visible()  # named by GET /v1/me
     shot(page, "02-queue-empty")
 
     # A post arrives; the worker drafts it; the queue shows it without a reload.
