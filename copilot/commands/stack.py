@@ -3,6 +3,10 @@
 `moments up` prepares the bundled model, indexes the default knowledge base when the index is
 empty, makes sure a local admin key exists (kept in the data directory, readable only by you),
 then runs the API, one worker and the UI as child processes until you press Ctrl-C.
+
+The API and the worker both write to the knowledge index (uploads; approved replies learned
+back), and embedded Chroma is single-process; so unless MOMENTS_CHROMA_URL points at a server,
+`moments up` also runs `chroma run` on the data directory's index and points both at it.
 """
 
 from __future__ import annotations
@@ -20,11 +24,19 @@ import typer
 UI_APP = Path(__file__).resolve().parent.parent.parent / "ui" / "app.py"
 
 
+def _script(name: str) -> list[str]:
+    """A console script of this environment. Unlike `python -m`, it does not put the current
+    directory on sys.path, so a folder named `api` or `ui` where you run it cannot shadow ours."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return [str(candidate)]
+    module = {"moments": "copilot.cli"}.get(name, name)
+    return [sys.executable, "-m", module]
+
+
 def ui_command(port: int, api_url: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "streamlit",
+        *_script("streamlit"),
         "run",
         str(UI_APP),
         "--server.headless",
@@ -62,6 +74,14 @@ def ensure_local_key(data_dir: Path) -> str:
     path.write_text(key + "\n", encoding="utf-8")
     path.chmod(0o600)
     return key
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_for(url: str, seconds: float) -> bool:
@@ -114,14 +134,42 @@ def register(app: typer.Typer) -> None:
             )
             report = index.index_paths([settings.resolved_knowledge_dir])
             typer.echo(f"Indexed {report.chunks_total} chunks.")
+        del index
         key = ensure_local_key(settings.resolved_data_dir)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
-        env = {**os.environ, "MOMENTS_API_URL": api_url}
-        moments = [sys.executable, "-m", "copilot.cli"]
-        procs: dict[str, subprocess.Popen[bytes]] = {
-            "api": subprocess.Popen([*moments, "serve"], env=env),
-            "worker": subprocess.Popen([*moments, "worker"], env=env),
-        }
+        env = {**os.environ, "MOMENTS_API_URL": api_url, "ANONYMIZED_TELEMETRY": "False"}
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        if not settings.chroma_url:
+            port = _free_port()
+            chroma_url = f"http://127.0.0.1:{port}"
+            log = (settings.resolved_data_dir / "chroma-server.log").open("ab")
+            procs["chroma"] = subprocess.Popen(
+                [
+                    *_script("chroma"),
+                    "run",
+                    "--path",
+                    str(settings.chroma_path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            if not _wait_for(f"{chroma_url}/api/v2/heartbeat", 60):
+                procs["chroma"].terminate()
+                typer.secho(
+                    f"Chroma did not start; see {settings.resolved_data_dir / 'chroma-server.log'}",
+                    err=True,
+                    fg="red",
+                )
+                raise typer.Exit(1)
+            env["MOMENTS_CHROMA_URL"] = chroma_url
+        moments = _script("moments")
+        procs["api"] = subprocess.Popen([*moments, "serve"], env=env)
+        procs["worker"] = subprocess.Popen([*moments, "worker"], env=env)
         if not no_ui:
             procs["ui"] = subprocess.Popen(ui_command(settings.ui_port, api_url), env=env)
 
