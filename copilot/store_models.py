@@ -145,6 +145,17 @@ class DraftRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+# The queue page's exact order (migration 0002): walked in order, no sort, and the scan stops
+# after offset + limit rows.
+Index(
+    "ix_drafts_queue_order",
+    DraftRow.status,
+    DraftRow.urgency_rank.desc(),
+    DraftRow.created_at,
+    DraftRow.id,
+)
+
+
 class DraftVersionRow(Base):
     __tablename__ = "draft_versions"
     __table_args__ = (UniqueConstraint("draft_id", "version", name="uq_draft_versions"),)
