@@ -173,26 +173,34 @@ def register(app: typer.Typer) -> None:
         if not no_ui:
             procs["ui"] = subprocess.Popen(ui_command(settings.ui_port, api_url), env=env)
 
+        stopping = False
+
         def stop(*_: object) -> None:
             for proc in procs.values():
                 if proc.poll() is None:
                     proc.terminate()
 
-        signal.signal(signal.SIGTERM, lambda *_: stop())
+        def on_term(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+            stop()
+
+        signal.signal(signal.SIGTERM, on_term)
         try:
             if _wait_for(f"{api_url}/v1/health", 60):
                 typer.secho(f"\nAPI      {api_url}  (OpenAPI docs: {api_url}/docs)", fg="green")
                 if not no_ui:
                     typer.secho(f"UI       http://127.0.0.1:{settings.ui_port}", fg="green")
                 typer.secho(
-                    f"Sign in with the local admin key (kept in {local_key_path(settings.resolved_data_dir)}):\n  {key}",
+                    "Sign in with the local admin key (kept in "
+                    f"{local_key_path(settings.resolved_data_dir)}):\n  {key}",
                     fg="green",
                 )
                 typer.echo("Press Ctrl-C to stop.")
-            while all(p.poll() is None for p in procs.values()):
+            while not stopping and all(p.poll() is None for p in procs.values()):
                 time.sleep(0.5)
             failed = [name for name, p in procs.items() if p.returncode not in (None, 0)]
-            if failed:
+            if failed and not stopping:
                 typer.secho(
                     f"Stopped: {', '.join(failed)} exited; see the output above.",
                     err=True,
