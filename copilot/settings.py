@@ -41,6 +41,7 @@ EXAMPLES: dict[str, str] = {
     "community_id": "MOMENTS_COMMUNITY_ID=default",
     "api_url": "MOMENTS_API_URL=http://127.0.0.1:8000",
     "discourse_url": "MOMENTS_DISCOURSE_URL=https://forum.example.org",
+    "eval_runs_dir": "MOMENTS_EVAL_RUNS_DIR=./.moments/eval-runs",
 }
 
 BUNDLED_MODELS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     )
     knowledge_dir: Path | None = None
     prompts_dir: Path | None = None
+    eval_runs_dir: Path | None = None
 
     # API, UI and forum
     api_url: str = "http://127.0.0.1:8000"
@@ -166,6 +168,10 @@ class Settings(BaseSettings):
     @property
     def resolved_knowledge_dir(self) -> Path:
         return (self.knowledge_dir or REPO_ROOT / "knowledge").expanduser().resolve()
+
+    @property
+    def resolved_eval_runs_dir(self) -> Path:
+        return (self.eval_runs_dir or self.resolved_data_dir / "eval-runs").expanduser().resolve()
 
     @property
     def resolved_prompts_dir(self) -> Path:

@@ -10,7 +10,6 @@ modification time, so listing does not re-read unchanged runs.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -33,19 +32,15 @@ from copilot.settings import Settings
 
 router = APIRouter(prefix="/evals", tags=["evals"])
 
-RUNS_DIR_ENV = "MOMENTS_EVAL_RUNS_DIR"
 
 _cache: dict[Path, tuple[int, int, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
 
 
 def run_dirs(settings: Settings) -> list[Path]:
-    """Where runs are looked for, in order."""
-    explicit = os.environ.get(RUNS_DIR_ENV)
-    if explicit:
-        return [Path(explicit).expanduser()]
-    data = settings.resolved_data_dir
-    return [data / "eval-runs", data / "evals" / "runs", Path("evals") / "runs"]
+    """Where runs are looked for: MOMENTS_EVAL_RUNS_DIR (default `<data dir>/eval-runs`),
+    where `moments eval run` writes them."""
+    return [settings.resolved_eval_runs_dir]
 
 
 def read_run(path: Path) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def api_env(stack: Stack, tmp_path: Path) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in ("MOMENTS_API_URL", "MOMENTS_EVAL_RUNS_DIR")}
     os.environ["MOMENTS_API_URL"] = stack.url
-    os.environ["MOMENTS_EVAL_RUNS_DIR"] = str(tmp_path / "eval-runs")
+    # the API reads runs from its settings' folder; each test starts with it empty
+    runs = stack.settings.resolved_eval_runs_dir
+    shutil.rmtree(runs, ignore_errors=True)
+    os.environ["MOMENTS_EVAL_RUNS_DIR"] = str(runs)
     yield
     for key, value in saved.items():
         if value is None:
@@ -376,7 +380,7 @@ def test_evals_empty_state_says_how_to_make_a_run(stack: Stack) -> None:
 
 
 def test_evals_names_files_that_are_not_runs(stack: Stack, tmp_path: Path) -> None:
-    runs = tmp_path / "eval-runs"
+    runs = stack.settings.resolved_eval_runs_dir
     runs.mkdir()
     (runs / "notes.json").write_text(json.dumps({"scores": {"warmth": 0.8}}), encoding="utf-8")
     at = page(app(stack.keys["reviewer"]), "pages/evals.py")
@@ -419,7 +423,7 @@ def native_run(run_id: str, started: str, warmth: float, passed: bool) -> dict[s
 def test_evals_uses_the_eval_comparison_for_runs_the_runner_wrote(
     stack: Stack, tmp_path: Path
 ) -> None:
-    runs = tmp_path / "eval-runs"
+    runs = stack.settings.resolved_eval_runs_dir
     runs.mkdir()
     for run in (
         native_run("r1", "2026-11-24T10:00:00+00:00", 0.8, True),
