@@ -311,13 +311,17 @@ def build_prompt(
 # Output ------------------------------------------------------------------------------------
 
 
-def clean_reply(text: str, member_name: str | None) -> str:
-    """Remove model preambles and placeholders; ensure the member is greeted by name."""
+def clean_reply(text: str, member_name: str | None, *, truncated: bool = False) -> str:
+    """Remove model preambles and placeholders; ensure the member is greeted by name.
+
+    `truncated` (the model hit max_tokens) drops the unfinished last sentence or list item."""
     text = _PREAMBLE.sub("", text.strip(), count=1).strip().strip('"').strip()
     text = _PLACEHOLDERS.sub("", text).rstrip()
     text = _SIGNOFF.sub("", text).rstrip()
     text = re.sub(r"[ \t]+\n", "\n", text)
-    text = _drop_unfinished_sentence(text)
+    text = _drop_unfinished_sentence(text, truncated=truncated)
+    if member_name and re.match(rf"{re.escape(member_name.split()[0])}\b[^,\n]{{0,30}},", text):
+        text = "Hi " + member_name.split()[0] + "," + text.split(",", 1)[1]
     if member_name and member_name.split()[0].lower() not in text[:160].lower():
         first = member_name.split()[0]
         greeting = re.match(r"^(hi|hello|hey|dear|welcome)\b[^,\n!]*[,!]\s*", text, re.I)
@@ -333,14 +337,14 @@ _BARE_NUMBER = re.compile(r"(?:^|\s)\d{1,2}[.)]$")  # "2." of an inline or line-
 _SENTENCE_END = re.compile(r"[.!?…)\]\"'*]\s|[.!?…)\]\"'*]$|\n\n")
 
 
-def _drop_unfinished_sentence(text: str) -> str:
+def _drop_unfinished_sentence(text: str, *, truncated: bool = False) -> str:
     """A reply cut by max_tokens ends mid-sentence: drop that fragment. Kept as is: text that
     ends a sentence, a list item, or a text that is all one unfinished sentence."""
     stripped = text.rstrip()
     if not stripped or stripped[-1] in ".!?…)]\"'*:" or stripped.endswith("```"):
         return stripped
     last_line = stripped.rsplit("\n", 1)[-1].lstrip()
-    if _LIST_ITEM.match(last_line):
+    if _LIST_ITEM.match(last_line) and not truncated:
         return stripped
     ends = [
         m.end()
@@ -350,6 +354,11 @@ def _drop_unfinished_sentence(text: str) -> str:
     if not ends or ends[-1] < len(stripped) * 0.5:
         return stripped
     return stripped[: ends[-1]].rstrip()
+
+
+def _hit_limit(pieces: int, options: GenerationOptions) -> bool:
+    """The model stopped at max_tokens (each streamed piece is one token for our adapters)."""
+    return pieces >= options.max_tokens - 1
 
 
 def _generation_options(
@@ -442,6 +451,7 @@ def _finish(
     settings: Settings,
     first_text: str,
     gen_seconds: float,
+    first_pieces: int = 0,
 ) -> Draft:
     from copilot.privacy import unmask
 
@@ -452,7 +462,7 @@ def _finish(
     timings = dict(prep.timings)
     timings["generate"] = gen_seconds
 
-    text = clean_reply(first_text, name)
+    text = clean_reply(first_text, name, truncated=_hit_limit(first_pieces, gen))
     t = time.perf_counter()
     card = _score(text, prep.masked_post, prep.moment, system_prompt)
     timings["score"] = time.perf_counter() - t
@@ -473,7 +483,7 @@ def _finish(
         retry = complete(model, messages, gen)
         timings["regenerate"] = time.perf_counter() - t
         attempts = 2
-        retry_text = clean_reply(retry.text, name)
+        retry_text = clean_reply(retry.text, name, truncated=_hit_limit(retry.pieces, gen))
         retry_card = _score(retry_text, prep.masked_post, prep.moment, system_prompt)
         if len(_problems(retry_card)) <= len(problems) and retry_text:
             text, card = retry_text, retry_card
@@ -489,7 +499,8 @@ def _finish(
             model, list(prep.prompt.messages), _generation_options(options, settings, seed=1000 + i)
         )
         timings[f"variant_{i}"] = time.perf_counter() - t
-        variants.append(unmask(clean_reply(alt.text, name), prep.masked))
+        alt_text = clean_reply(alt.text, name, truncated=_hit_limit(alt.pieces, gen))
+        variants.append(unmask(alt_text, prep.masked))
 
     prompt = PromptRef(
         name=prep.prompt.name + ("+" + REVISE_TEMPLATE if attempts > 1 else ""),
@@ -525,7 +536,8 @@ def draft_reply(
     prep = _prepare(post, retriever, options, settings)
     t = time.perf_counter()
     first = complete(model, prep.prompt.messages, _generation_options(options, settings, seed=None))
-    return _finish(prep, post, model, options, settings, first.text, time.perf_counter() - t)
+    seconds = time.perf_counter() - t
+    return _finish(prep, post, model, options, settings, first.text, seconds, first.pieces)
 
 
 def stream_reply(
@@ -551,7 +563,8 @@ def stream_reply(
     ):
         parts.append(piece)
         yield piece
-    yield _finish(prep, post, model, options, settings, "".join(parts), time.perf_counter() - t)
+    seconds = time.perf_counter() - t
+    yield _finish(prep, post, model, options, settings, "".join(parts), seconds, len(parts))
 
 
 __all__ = ["draft_reply", "stream_reply", "member_facts", "clean_reply", "mask_post", "MomentType"]

@@ -258,3 +258,17 @@ def test_length_setting_bounds_the_generation() -> None:
     short, long = (call.options.max_tokens for call in model.history)
     assert short < long
     assert "2 to 3 short sentences" in model.history[0].messages[0].content
+
+
+def test_a_reply_cut_at_max_tokens_loses_its_unfinished_list_item() -> None:
+    raw = (
+        "Hi Sam, sorry about the reboots.\n\n1. Open Settings > Firmware.\n2. Use recovery mode if"
+    )
+    assert clean_reply(raw, "Sam") == raw  # a list item may end without a full stop
+    assert clean_reply(raw, "Sam", truncated=True).endswith("1. Open Settings > Firmware.")
+
+
+def test_a_bare_full_name_greeting_becomes_hi_first_name() -> None:
+    assert clean_reply("Sam Kowalski,\n\nThanks for telling us.", "Sam").startswith(
+        "Hi Sam,\n\nThanks"
+    )
