@@ -69,6 +69,7 @@ FORMALITY_HINTS = {
 }
 # Flags worth one regeneration with the problem named.
 REVISABLE = {
+    "echoes_post",
     "over_promising",
     "blame",
     "defensiveness",
@@ -376,12 +377,34 @@ def _score(text: str, post: Post, moment: Moment, system_prompt: str) -> ToneCar
     from copilot.tone import score_reply
 
     card = score_reply(text, post=post.text, member=post.member, moment=moment.type)
+    echo = _echoes(text, post.text)
+    if echo:
+        card.flags.append(
+            Flag(
+                code="echoes_post",
+                message="The draft repeats the member's post instead of replying to it.",
+                evidence=[echo],
+            )
+        )
     leak = _leaks_prompt(text, system_prompt)
     if leak and not any(f.code == "prompt_leak" for f in card.flags):
         card.flags.append(
             Flag(code="prompt_leak", message="The draft repeats our instructions.", evidence=[leak])
         )
     return card
+
+
+def _echoes(text: str, post_text: str) -> str | None:
+    """Half or more of the draft's 6-word runs copied from the member's post."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    source = " " + " ".join(re.findall(r"[a-z0-9']+", post_text.lower())) + " "
+    runs = [" ".join(words[i : i + 6]) for i in range(max(0, len(words) - 5))]
+    if len(runs) < 4:
+        return None
+    copied = [r for r in runs if f" {r} " in source]
+    if len(copied) * 2 >= len(runs):
+        return copied[0]
+    return None
 
 
 def _leaks_prompt(text: str, system_prompt: str) -> str | None:
@@ -395,6 +418,12 @@ def _leaks_prompt(text: str, system_prompt: str) -> str | None:
         if shingle in reply:
             return shingle
     return None
+
+
+def _rank(card: ToneCard) -> tuple[bool, int, float]:
+    """Order drafts for the reviewer: lower is better."""
+    echoes = any(f.code == "echoes_post" for f in card.flags)
+    return (echoes, len(_problems(card)), -card.overall)
 
 
 def _problems(card: ToneCard) -> list[str]:
@@ -485,7 +514,9 @@ def _finish(
         attempts = 2
         retry_text = clean_reply(retry.text, name, truncated=_hit_limit(retry.pieces, gen))
         retry_card = _score(retry_text, prep.masked_post, prep.moment, system_prompt)
-        if len(_problems(retry_card)) <= len(problems) and retry_text:
+        # take the retry when it is better: a draft that only repeats the post is never better;
+        # then fewer problems; then a better overall tone
+        if retry_text and _rank(retry_card) < _rank(card):
             text, card = retry_text, retry_card
         if _problems(card):
             warnings.append(

@@ -272,3 +272,22 @@ def test_a_bare_full_name_greeting_becomes_hi_first_name() -> None:
     assert clean_reply("Sam Kowalski,\n\nThanks for telling us.", "Sam").startswith(
         "Hi Sam,\n\nThanks"
     )
+
+
+def test_a_retry_that_parrots_the_member_post_is_not_taken() -> None:
+    bad = "Hi Sam, I guarantee you a full refund and this will never happen again."
+    parrot = "Hi Sam, " + COMPLAINT.text
+    model = FakeChatModel([bad, parrot])
+    draft = draft_reply(COMPLAINT, model=model, retriever=None)
+    assert draft.attempts == 2
+    assert draft.text == bad  # the parrot has a flag of its own, so it is no improvement
+    assert any("Still flagged" in w for w in draft.warnings)
+
+
+def test_a_draft_that_echoes_the_post_is_regenerated() -> None:
+    parrot = "Hi Sam, " + COMPLAINT.text
+    model = FakeChatModel([parrot, GOOD_REPLY])
+    draft = draft_reply(COMPLAINT, model=model, retriever=None)
+    assert draft.attempts == 2
+    assert "repeats the member's post" in model.history[1].messages[-1].content
+    assert draft.text.startswith("Hi Sam, I'm really sorry")
