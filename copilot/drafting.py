@@ -47,6 +47,8 @@ MAX_POST_CHARS = 6000  # what reaches the prompt; longer posts are cut with a wa
 GUIDELINE_CHARS = 900  # per guideline snippet in the prompt
 EXAMPLE_CHARS = 700  # per past interaction in the prompt
 THREAD_CHARS = 500  # per earlier message of the thread
+REPLY_LABEL = "Approved staff reply:"  # how copilot.knowledge writes an interaction chunk
+REFERENCE_MARKER = "Community guidelines (written by our team"  # reply.system.j2: rules end here
 SYSTEM_TEMPLATE = "reply.system.j2"
 REVISE_TEMPLATE = "reply.revise.j2"
 # Small models follow sentence counts better than word counts; max_tokens is the hard stop and
@@ -69,6 +71,7 @@ FORMALITY_HINTS = {
 }
 # Flags worth one regeneration with the problem named.
 REVISABLE = {
+    "copies_example",
     "echoes_post",
     "over_promising",
     "blame",
@@ -272,6 +275,13 @@ def citations_for(grounding: Grounding) -> list[Citation]:
 # Prompt ------------------------------------------------------------------------------------
 
 
+def _reply_part(snippet: Snippet) -> Snippet:
+    """Of a past interaction, the approved reply only: a small model shown post+reply pairs
+    continues the pattern with a new pair instead of replying."""
+    _, sep, reply = snippet.text.rpartition(REPLY_LABEL)
+    return snippet.model_copy(update={"text": reply.strip()}) if sep else snippet
+
+
 def _trimmed(snippet: Snippet, limit: int) -> Snippet:
     """Keep prompts short: prompt processing dominates drafting time on a small CPU."""
     if len(snippet.text) <= limit:
@@ -292,7 +302,7 @@ def build_prompt(
         "warmth_hint": WARMTH_HINTS[options.warmth],
         "formality_hint": FORMALITY_HINTS[options.formality],
         "guidelines": [_trimmed(s, GUIDELINE_CHARS) for s in grounding.guidelines],
-        "examples": [_trimmed(s, EXAMPLE_CHARS) for s in grounding.examples],
+        "examples": [_trimmed(_reply_part(s), EXAMPLE_CHARS) for s in grounding.examples],
         "member_facts": member_facts(post.member),
         "thread": [
             m.model_copy(update={"text": _one_line(m.text, THREAD_CHARS)}) for m in post.thread[-4:]
@@ -312,15 +322,32 @@ def build_prompt(
 # Output ------------------------------------------------------------------------------------
 
 
+_FENCE_LINE = re.compile(r"^.*(?:<<<|>>>|BEGIN UNTRUSTED|END UNTRUSTED).*$\n?", re.MULTILINE)
+_ECHO_LABELS = re.compile(r"^(?:member post|approved staff reply|reply)\s*:\s*$", re.I | re.M)
+
+
+def _strip_fences(text: str) -> str:
+    """A small model sometimes imitates the prompt's fenced blocks: keep the reply inside."""
+    if "<<<" not in text and ">>>" not in text and "UNTRUSTED" not in text:
+        return text
+    _, sep, after = text.rpartition(REPLY_LABEL)
+    if sep:
+        text = after
+    text = _FENCE_LINE.sub("", text)
+    return _ECHO_LABELS.sub("", text).strip()
+
+
 def clean_reply(text: str, member_name: str | None, *, truncated: bool = False) -> str:
     """Remove model preambles and placeholders; ensure the member is greeted by name.
 
     `truncated` (the model hit max_tokens) drops the unfinished last sentence or list item."""
+    text = _strip_fences(text)
     text = _PREAMBLE.sub("", text.strip(), count=1).strip().strip('"').strip()
     text = _PLACEHOLDERS.sub("", text).rstrip()
     text = _SIGNOFF.sub("", text).rstrip()
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = _drop_unfinished_sentence(text, truncated=truncated)
+    text = _drop_repeated_paragraph(text)
     if member_name and re.match(rf"{re.escape(member_name.split()[0])}\b[^,\n]{{0,30}},", text):
         text = "Hi " + member_name.split()[0] + "," + text.split(",", 1)[1]
     if member_name and member_name.split()[0].lower() not in text[:160].lower():
@@ -357,6 +384,18 @@ def _drop_unfinished_sentence(text: str, *, truncated: bool = False) -> str:
     return stripped[: ends[-1]].rstrip()
 
 
+def _drop_repeated_paragraph(text: str) -> str:
+    """Small models sometimes close by restating an earlier sentence: drop that last paragraph."""
+    head, sep, last = text.rpartition("\n\n")
+    if not sep or not head.strip():
+        return text
+    words = re.findall(r"[a-z0-9']+", last.lower())
+    earlier = set(re.findall(r"[a-z0-9']+", head.lower()))
+    if len(words) >= 5 and sum(w in earlier for w in words) >= 0.9 * len(words):
+        return head.rstrip()
+    return text
+
+
 def _hit_limit(pieces: int, options: GenerationOptions) -> bool:
     """The model stopped at max_tokens (each streamed piece is one token for our adapters)."""
     return pieces >= options.max_tokens - 1
@@ -373,7 +412,9 @@ def _generation_options(
     )
 
 
-def _score(text: str, post: Post, moment: Moment, system_prompt: str) -> ToneCard:
+def _score(
+    text: str, post: Post, moment: Moment, system_prompt: str, examples: Sequence[str] = ()
+) -> ToneCard:
     from copilot.tone import score_reply
 
     card = score_reply(text, post=post.text, member=post.member, moment=moment.type)
@@ -386,7 +427,19 @@ def _score(text: str, post: Post, moment: Moment, system_prompt: str) -> ToneCar
                 evidence=[echo],
             )
         )
-    leak = _leaks_prompt(text, system_prompt)
+    for example in examples:
+        copied = _echoes(text, example)
+        if copied:
+            card.flags.append(
+                Flag(
+                    code="copies_example",
+                    message="The draft copies a past reply to someone else instead of answering "
+                    "this member.",
+                    evidence=[copied],
+                )
+            )
+            break
+    leak = _leaks_prompt(text, system_prompt.split(REFERENCE_MARKER, 1)[0])
     if leak and not any(f.code == "prompt_leak" for f in card.flags):
         card.flags.append(
             Flag(code="prompt_leak", message="The draft repeats our instructions.", evidence=[leak])
@@ -422,7 +475,7 @@ def _leaks_prompt(text: str, system_prompt: str) -> str | None:
 
 def _rank(card: ToneCard) -> tuple[bool, int, float]:
     """Order drafts for the reviewer: lower is better."""
-    echoes = any(f.code == "echoes_post" for f in card.flags)
+    echoes = any(f.code in ("echoes_post", "copies_example") for f in card.flags)
     return (echoes, len(_problems(card)), -card.overall)
 
 
@@ -493,7 +546,8 @@ def _finish(
 
     text = clean_reply(first_text, name, truncated=_hit_limit(first_pieces, gen))
     t = time.perf_counter()
-    card = _score(text, prep.masked_post, prep.moment, system_prompt)
+    examples = [_reply_part(e).text for e in prep.grounding.examples]
+    card = _score(text, prep.masked_post, prep.moment, system_prompt, examples)
     timings["score"] = time.perf_counter() - t
     attempts = 1
     warnings = list(prep.warnings)
@@ -513,7 +567,7 @@ def _finish(
         timings["regenerate"] = time.perf_counter() - t
         attempts = 2
         retry_text = clean_reply(retry.text, name, truncated=_hit_limit(retry.pieces, gen))
-        retry_card = _score(retry_text, prep.masked_post, prep.moment, system_prompt)
+        retry_card = _score(retry_text, prep.masked_post, prep.moment, system_prompt, examples)
         # take the retry when it is better: a draft that only repeats the post is never better;
         # then fewer problems; then a better overall tone
         if retry_text and _rank(retry_card) < _rank(card):
