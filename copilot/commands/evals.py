@@ -205,7 +205,7 @@ def _run_suite(
         prompt_version=prompt_version,
         progress=progress,
     )
-    json_path, html_path = write_run(report, out or settings.resolved_data_dir / "eval-runs")
+    json_path, html_path = write_run(report, out or settings.resolved_eval_runs_dir)
     _print_run(report)
     typer.echo(f"Run written to {json_path}")
     typer.echo(f"Report:        {html_path}")
