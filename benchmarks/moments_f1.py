@@ -3,9 +3,13 @@
     .venv/bin/python benchmarks/moments_f1.py            # rules on dev and test splits
     .venv/bin/python benchmarks/moments_f1.py --quick    # test split only, fewer timing rounds
     .venv/bin/python benchmarks/moments_f1.py --llm      # + the bundled LLM on the test split
+    .venv/bin/python benchmarks/moments_f1.py --data evals/data/other.jsonl   # a whole file
+    .venv/bin/python benchmarks/moments_f1.py --ids m-230..m-277   # an id range, as a whole
 
 The labelled set is evals/data/moments_labelled.jsonl; the split is fixed by a hash of each id
-(60% dev, 40% test). Tune cues on dev only; report test. Throughput is shown as a ratio against
+(60% dev, 40% test). Tune cues on dev only; report test. `--data` scores any JSONL file of the
+same format (id, text, optional title/member/thread/created_at, label, optional urgency) as one
+set, without a split: that is how a blind batch written after tuning is measured. Throughput is shown as a ratio against
 the raw VADER scorer the classifier also runs (the engine underneath).
 """
 
@@ -75,9 +79,40 @@ def report(name: str, gold: list[str], pred: list[str]) -> float:
     return macro
 
 
-def urgency_accuracy(items: list[dict[str, Any]], moments: list[Moment]) -> float:
-    hits = sum(m.urgency.value == item["urgency"] for item, m in zip(items, moments, strict=True))
-    return hits / max(1, len(items))
+def urgency_accuracy(items: list[dict[str, Any]], moments: list[Moment]) -> float | None:
+    """Share of posts whose urgency matches, over the posts that carry a gold urgency."""
+    pairs = [(i["urgency"], m) for i, m in zip(items, moments, strict=True) if i.get("urgency")]
+    if not pairs:
+        return None
+    return sum(m.urgency.value == gold for gold, m in pairs) / len(pairs)
+
+
+def in_range(item_id: str, spec: str) -> bool:
+    """`spec` is 'FIRST..LAST' (inclusive, ids compared by their number: m-230..m-277)."""
+    first, _, last = spec.partition("..")
+
+    def number(value: str) -> int:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        return int(digits) if digits else -1
+
+    return number(first) <= number(item_id) <= number(last or first)
+
+
+def score(name: str, chosen: list[dict[str, Any]], errors: bool) -> list[Moment]:
+    """Classify `chosen`, print the report (and the misclassified posts when `errors`)."""
+    moments = [classify_post(to_post(item)) for item in chosen]
+    report(f"rules on {name}", [i["label"] for i in chosen], [m.type.value for m in moments])
+    urgency = urgency_accuracy(chosen, moments)
+    if urgency is not None:
+        print(f"urgency accuracy {urgency:.3f}")
+    if errors:
+        for item, moment in zip(chosen, moments, strict=True):
+            if moment.type.value != item["label"]:
+                print(
+                    f"  {item['id']} gold={item['label']} got={moment.type.value} "
+                    f"{item['text'][:70]!r} {moment.evidence[:4]}"
+                )
+    return moments
 
 
 def throughput(posts: list[Post], rounds: int) -> None:
@@ -128,24 +163,26 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="print misclassified dev posts")
     parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
     parser.add_argument("--llm-limit", type=int, default=0, help="at most N test posts for --llm")
+    parser.add_argument(
+        "--data", type=Path, help="score this JSONL file as a whole (no dev/test split)"
+    )
+    parser.add_argument("--ids", help="only ids in FIRST..LAST (e.g. m-230..m-277), as a whole")
     args = parser.parse_args()
 
-    items = load()
+    items = load(args.data or DATA)
+    if args.data or args.ids:
+        chosen = [i for i in items if not args.ids or in_range(i["id"], args.ids)]
+        if not chosen:
+            parser.error("no posts selected")
+        name = args.data.name if args.data else DATA.name
+        score(f"{name}{' ' + args.ids if args.ids else ''}", chosen, args.errors)
+        throughput([to_post(i) for i in chosen], rounds=1 if args.quick else 5)
+        return
     splits = {"dev": [i for i in items if split_of(i["id"]) == "dev"]}
     splits["test"] = [i for i in items if split_of(i["id"]) == "test"]
     names = ("dev", "test") if args.split == "both" else (args.split,)
     for name in ("test",) if args.quick else names:
-        chosen = splits[name]
-        moments = [classify_post(to_post(item)) for item in chosen]
-        report(f"rules on {name}", [i["label"] for i in chosen], [m.type.value for m in moments])
-        print(f"urgency accuracy {urgency_accuracy(chosen, moments):.3f}")
-        if args.errors and name == "dev":
-            for item, moment in zip(chosen, moments, strict=True):
-                if moment.type.value != item["label"]:
-                    print(
-                        f"  {item['id']} gold={item['label']} got={moment.type.value} "
-                        f"{item['text'][:70]!r} {moment.evidence[:4]}"
-                    )
+        score(name, splits[name], args.errors and name == "dev")
     sentiment_checks = ["not working", "still broken", "thanks but it still fails"]
     print("\nsentiment spot checks:", [member_sentiment(t)[1] for t in sentiment_checks])
     throughput([to_post(i) for i in items], rounds=1 if args.quick else 5)
