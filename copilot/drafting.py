@@ -553,15 +553,25 @@ def _finish(
     warnings = list(prep.warnings)
 
     problems = _problems(card)
+    grounding = prep.grounding
     if problems:
         revise = render_template(
             REVISE_TEMPLATE, {"problems": problems}, prompts_dir=settings.resolved_prompts_dir
         )
-        messages = [
-            *messages,
-            ChatMessage(role="assistant", content=text),
-            ChatMessage(role="user", content=revise),
-        ]
+        if any(f.code == "copies_example" for f in card.flags):
+            # A small model that copied an example copies it again while the example (or its
+            # own copy) is in front of it: the retry is a fresh draft from the same prompt
+            # without the examples.
+            grounding = Grounding(guidelines=prep.grounding.guidelines)
+            messages = list(
+                build_prompt(prep.masked_post, prep.moment, grounding, options, settings).messages
+            )
+        else:
+            messages = [
+                *messages,
+                ChatMessage(role="assistant", content=text),
+                ChatMessage(role="user", content=revise),
+            ]
         t = time.perf_counter()
         retry = complete(model, messages, gen)
         timings["regenerate"] = time.perf_counter() - t
@@ -572,6 +582,8 @@ def _finish(
         # then fewer problems; then a better overall tone
         if retry_text and _rank(retry_card) < _rank(card):
             text, card = retry_text, retry_card
+        else:
+            grounding = prep.grounding
         if _problems(card):
             warnings.append(
                 "Still flagged after one regeneration: " + "; ".join(f.code for f in card.flags)
@@ -596,7 +608,7 @@ def _finish(
         moment=prep.moment,
         text=unmask(text, prep.masked),
         variants=variants,
-        citations=citations_for(prep.grounding),
+        citations=citations_for(grounding),
         tone=card,
         warnings=warnings,
         prompt=prompt,

@@ -329,8 +329,12 @@ def test_copying_a_past_reply_to_someone_else_is_flagged_and_regenerated() -> No
     model = FakeChatModel([copied, GOOD_REPLY])
     draft = draft_reply(COMPLAINT, model=model, retriever=ListRetriever([GUIDELINE, example]))
     assert draft.attempts == 2
-    assert "copies a past reply" in model.history[1].messages[-1].content
     assert draft.text.startswith("Hi Sam, I'm really sorry")
     system = model.history[0].messages[0].content
     assert "Member post:" not in system  # examples show the approved reply only
     assert "BEGIN UNTRUSTED EXAMPLE REPLY 1" in system
+    # the retry is a fresh draft without the examples (nor the copy) in front of the model
+    retry = model.history[1].messages
+    assert "EXAMPLE REPLY" not in retry[0].content and "birthday weekend" not in str(retry)
+    assert "Community guidelines (written by our team" in retry[0].content
+    assert [c.kind for c in draft.citations] == ["guideline"]  # the example was not relied on
