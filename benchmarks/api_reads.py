@@ -10,36 +10,33 @@ reviewer key. The raw engine is `GET /bench/raw` (a constant small JSON) on the 
 driven the same way, alternating in rounds: the ratios say what authentication, the store
 reads and serialisation cost on top of uvicorn + FastAPI. Server CPU per request is read from
 the server itself (`GET /bench/cpu`), which the machine's load inflates far less than latency.
-Same lean load generator and uvicorn flags as webhook_load.py.
+Same lean load generator (benchmarks/_load.py) and uvicorn flags as webhook_load.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import sys
 import tempfile
-import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
 
-from webhook_load import (  # noqa: E402
+from api.testing import live_server  # noqa: E402
+from benchmarks._load import (  # noqa: E402
     FAST_UVICORN,
     ROUNDS,
     LeanConnection,
     Run,
+    drive,
     drop_postgres_schema,
     fresh_postgres_schema,
     run_async,
-    server_cpu,
 )
-
-from api.testing import live_server  # noqa: E402
 
 
 def seed(database_url: str, drafts: int, folder: Path) -> tuple[str, list[int]]:
@@ -76,34 +73,14 @@ def seed(database_url: str, drafts: int, folder: Path) -> tuple[str, list[int]]:
     return key, ids
 
 
-async def drive(url: str, paths: list[str], concurrency: int, key: str | None) -> Run:
-    run = Run()
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for path in paths:
-        queue.put_nowait(path)
+def reader(key: str | None) -> Callable[[LeanConnection, str], Awaitable[tuple[int, bytes]]]:
+    """GET a path, with the reviewer key when given."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
 
-    async def worker() -> None:
-        connection = LeanConnection(url)
-        try:
-            while True:
-                try:
-                    path = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                started = time.perf_counter()
-                status, _ = await connection.request("GET", path, headers)
-                run.latencies.append(time.perf_counter() - started)
-                run.statuses[status] = run.statuses.get(status, 0) + 1
-        finally:
-            await connection.close()
+    async def send(connection: LeanConnection, path: str) -> tuple[int, bytes]:
+        return await connection.request("GET", path, headers)
 
-    cpu_before = await server_cpu(url)
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    run.seconds = time.perf_counter() - started
-    run.cpu = await server_cpu(url) - cpu_before
-    return run
+    return send
 
 
 def main() -> None:
@@ -146,15 +123,15 @@ def main() -> None:
         load_before = os.getloadavg()
         with live_server(
             env,
-            app="benchmarks.webhook_load:create_bench_app",
+            app="benchmarks._load:create_bench_app",
             log_path=folder / "server.log",
             extra_args=FAST_UVICORN,
         ) as url:
-            run_async(drive(url, ["/bench/raw"] * 50, args.concurrency, None))
+            run_async(drive(url, ["/bench/raw"] * 50, args.concurrency, reader(None)))
             for part in range(ROUNDS):
                 for name, (paths, auth) in kinds.items():
                     chunk = paths[part::ROUNDS]
-                    results[name].add(run_async(drive(url, chunk, args.concurrency, auth)))
+                    results[name].add(run_async(drive(url, chunk, args.concurrency, reader(auth))))
     finally:
         if schema:
             drop_postgres_schema(schema)
