@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot.errors import LLMResponseError, LLMUnavailableError, ModelError
 from copilot.guard import ensure_real_models_allowed
+from copilot.llm.cpu import extra_buffers_disabled
 from copilot.types import ChatMessage, GenerationOptions
 
 if TYPE_CHECKING:
@@ -76,14 +77,15 @@ def _load(path: Path, *, n_ctx: int, n_threads: int, chat_format: str | None) ->
         )
     started = time.perf_counter()
     try:
-        llama = Llama(
-            model_path=str(path),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_threads_batch=n_threads,
-            chat_format=chat_format,
-            verbose=False,
-        )
+        with extra_buffers_disabled():  # llama.cpp's AMX kernels crash: see copilot.llm.cpu
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                chat_format=chat_format,
+                verbose=False,
+            )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(
             f"llama.cpp could not load {path}: {exc}",

@@ -75,13 +75,15 @@ def local_chat_model(bundled_model_path: Path) -> LlamaCppChatModel:
 def llama_server_url(
     bundled_model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A real OpenAI-compatible server (`python -m llama_cpp.server`) on the bundled model."""
+    """A real OpenAI-compatible server (llama-cpp-python's `llama_cpp.server`, through
+    `copilot.llm.llama_server`, which keeps it off the AMX kernels that crash on this CPU) on
+    the bundled model."""
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "copilot.llm.llama_server",
         "--model",
         str(bundled_model_path),
         "--model_alias",
