@@ -67,6 +67,7 @@ from copilot.store_records import (
     Role,
     StatementRecord,
     SubmitResult,
+    from_attributes,
     utcnow,
 )
 from copilot.types import (
@@ -89,98 +90,40 @@ KEY_PREFIX = "mk_"
 
 
 def member_record(row: MemberRow) -> MemberRecord:
-    return MemberRecord(
-        id=row.id,
-        community_id=row.community_id,
-        handle=row.handle,
-        name=row.name,
-        joined_at=row.joined_at,
-        post_count=row.post_count,
-        roles=list(row.roles or []),
-        badges=list(row.badges or []),
+    return from_attributes(
+        MemberRecord, row, roles=list(row.roles or []), badges=list(row.badges or [])
     )
 
 
 def post_record(row: PostRow, member: MemberRow | None) -> PostRecord:
-    return PostRecord(
-        id=row.id,
-        community_id=row.community_id,
+    return from_attributes(
+        PostRecord,
+        row,
         member=member_record(member) if member else None,
-        source=row.source,
         forum=row.forum or None,
         forum_post_id=row.forum_post_id or None,
-        topic_id=row.topic_id,
-        post_number=row.post_number,
-        revision=row.revision,
-        title=row.title,
-        text=row.text,
-        category=row.category,
         thread=[ThreadMessage.model_validate(m) for m in row.thread or []],
-        created_at=row.created_at,
-        received_at=row.received_at,
     )
 
 
 def job_record(row: JobRow, result_draft_id: int | None = None) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        post_id=row.post_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        instruction=row.instruction,
-        draft_id=row.draft_id,
-        status=row.status,  # type: ignore[arg-type]
-        attempts=row.attempts,
-        max_attempts=row.max_attempts,
-        lease_owner=row.lease_owner,
-        lease_expires_at=row.lease_expires_at,
-        last_error=row.last_error,
-        result_draft_id=result_draft_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_attributes(JobRecord, row, result_draft_id=result_draft_id)
 
 
 def publication_record(row: PublicationRow) -> PublicationRecord:
-    return PublicationRecord(
-        id=row.id,
-        draft_id=row.draft_id,
-        forum=row.forum,
-        status=row.status,  # type: ignore[arg-type]
-        attempts=row.attempts,
-        external_post_id=row.external_post_id,
-        url=row.url,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_attributes(PublicationRecord, row)
 
 
 def api_key_record(row: ApiKeyRow) -> ApiKeyRecord:
-    return ApiKeyRecord(
-        id=row.id,
-        name=row.name,
-        role=row.role,  # type: ignore[arg-type]
-        prefix=row.prefix,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
-    )
+    return from_attributes(ApiKeyRecord, row)
 
 
 def statement_record(row: StatementRow) -> StatementRecord:
-    return StatementRecord(
-        id=row.id,
-        incident_id=row.incident_id,
-        stage=row.stage,
-        channel=row.channel,
-        text=row.text,
+    return from_attributes(
+        StatementRecord,
+        row,
         violations=[Violation.model_validate(v) for v in row.violations or []],
         facts=IncidentFacts.model_validate(row.facts) if row.facts else None,
-        status=row.status,  # type: ignore[arg-type]
-        reviewer=row.reviewer,
-        reason=row.reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
@@ -1043,27 +986,15 @@ class Store:
             rows = session.execute(query).all()
         for row in rows:
             tone = row.tone if isinstance(row.tone, dict) else {}
-            flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
             out.append(
-                DraftSummary(
-                    id=row.id,
-                    post_id=row.post_id,
-                    status=row.status,
-                    moment=row.moment,
-                    urgency=row.urgency,
-                    text=row.text,
-                    version=row.version,
-                    title=row.title,
+                from_attributes(
+                    DraftSummary,
+                    row,
                     excerpt=row.excerpt or "",
                     member_handle=row.handle,
                     member_name=row.name,
-                    community_id=row.community_id,
                     forum=row.forum or None,
-                    flagged=bool(flags),
-                    flags=flags,
-                    tone_overall=float(tone.get("overall") or 0.0),
-                    created_at=row.created_at,
-                    age_hours=round((now - row.created_at).total_seconds() / 3600, 2),
+                    **_tone_and_age(tone, row.created_at, now),
                 )
             )
         return out
@@ -1120,48 +1051,14 @@ class Store:
         superseded_by = session.scalars(
             select(DraftRow.id).where(DraftRow.supersedes_id == row.id).order_by(DraftRow.id)
         ).first()
-        return DraftRecord(
-            id=row.id,
-            post_id=row.post_id,
-            job_id=row.job_id,
-            status=row.status,  # type: ignore[arg-type]
-            moment=row.moment,
-            urgency=row.urgency,
-            text=row.text,
-            version=row.version,
-            row_version=row.row_version,
+        return from_attributes(
+            DraftRecord,
+            row,
             draft=load_draft(row.payload),
-            reviewer=row.reviewer,
-            approved_at=row.approved_at,
-            supersedes_id=row.supersedes_id,
             superseded_by_id=superseded_by,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
             post=post_record(post, member),
-            versions=[
-                DraftVersionRecord(
-                    version=v.version,
-                    text=v.text,
-                    source=v.source,  # type: ignore[arg-type]
-                    author=v.author,
-                    created_at=v.created_at,
-                )
-                for v in versions
-            ],
-            reviews=[
-                ReviewRecord(
-                    id=r.id,
-                    draft_id=r.draft_id,
-                    action=r.action,  # type: ignore[arg-type]
-                    reviewer=r.reviewer,
-                    reason=r.reason,
-                    instruction=r.instruction,
-                    diff=r.diff,
-                    edit_ratio=r.edit_ratio,
-                    created_at=r.created_at,
-                )
-                for r in reviews
-            ],
+            versions=[from_attributes(DraftVersionRecord, v) for v in versions],
+            reviews=[from_attributes(ReviewRecord, r) for r in reviews],
             publication=publication_record(publication) if publication else None,
         )
 
@@ -1288,18 +1185,7 @@ class Store:
             if entity_id is not None:
                 query = query.where(AuditRow.entity_id == str(entity_id))
             rows = session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)).all()
-            return [
-                AuditRecord(
-                    id=r.id,
-                    actor=r.actor,
-                    action=r.action,
-                    entity=r.entity,
-                    entity_id=r.entity_id,
-                    detail=dict(r.detail or {}),
-                    at=r.at,
-                )
-                for r in rows
-            ]
+            return [from_attributes(AuditRecord, r, detail=dict(r.detail or {})) for r in rows]
 
     # Crisis statements ---------------------------------------------------------------------
     def save_statements(
@@ -1575,24 +1461,26 @@ def _draft_summary(
 ) -> DraftSummary:
     """A queue row, built the way `Store.list_queue` builds its rows."""
     tone = (draft.payload or {}).get("tone") or {}
-    flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
-    return DraftSummary(
-        id=draft.id,
+    return from_attributes(
+        DraftSummary,
+        draft,
         post_id=post.id,
-        status=draft.status,  # type: ignore[arg-type]
-        moment=draft.moment,
-        urgency=draft.urgency,
-        text=draft.text,
-        version=draft.version,
         title=post.title,
         excerpt=post.text[:200],
         member_handle=member.handle if member else None,
         member_name=member.name if member else None,
         community_id=post.community_id,
         forum=post.forum or None,
-        flagged=bool(flags),
-        flags=flags,
-        tone_overall=float(tone.get("overall") or 0.0),
-        created_at=draft.created_at,
-        age_hours=round((now - draft.created_at).total_seconds() / 3600, 2),
+        **_tone_and_age(tone, draft.created_at, now),
     )
+
+
+def _tone_and_age(tone: dict[str, Any], created_at: datetime, now: datetime) -> dict[str, Any]:
+    """A queue row's computed fields: its tone flags and overall score, and its age in hours."""
+    flags = [str(f.get("code", "")) for f in tone.get("flags") or []]
+    return {
+        "flagged": bool(flags),
+        "flags": flags,
+        "tone_overall": float(tone.get("overall") or 0.0),
+        "age_hours": round((now - created_at).total_seconds() / 3600, 2),
+    }

@@ -6,7 +6,7 @@ The API's wire schemas are built from these; nothing here touches the database.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -236,6 +236,21 @@ class StatementRecord(_Record):
     reason: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def from_attributes(model: type[ModelT], source: object, **given: Any) -> ModelT:
+    """`model` with each field read from the attribute of the same name on `source` (an ORM
+    row, a result row, another record), except the fields in `given` (computed or renamed).
+
+    The one field-by-field copy behind every row → record and record → wire conversion, instead
+    of a hand-written list per model. Unlike pydantic's `from_attributes=True` it does not let a
+    field the source lacks fall back to its default: that raises AttributeError, so a field added
+    to a record but not to its table is caught at once, not stored as None."""
+    values = {name: getattr(source, name) for name in model.model_fields if name not in given}
+    return model(**values, **given)
 
 
 def utcnow() -> datetime:
