@@ -9,8 +9,8 @@
 The labelled set is evals/data/moments_labelled.jsonl; the split is fixed by a hash of each id
 (60% dev, 40% test). Tune cues on dev only; report test. `--data` scores any JSONL file of the
 same format (id, text, optional title/member/thread/created_at, label, optional urgency) as one
-set, without a split: that is how a blind batch written after tuning is measured. Throughput is shown as a ratio against
-the raw VADER scorer the classifier also runs (the engine underneath).
+set, without a split: that is how a blind batch written after tuning is measured. Throughput is
+shown as a ratio against the raw VADER scorer the classifier also runs (the engine underneath).
 """
 
 from __future__ import annotations

@@ -1,17 +1,33 @@
 """Which moment of impact a post is, how urgent it is, and how the member feels.
 
-`classify_post(post)` is the default: deterministic, no model, about a millisecond a post. It
-adds up weighted cues (phrases typical of introductions, complaints, outages, clashes, shared
-work, celebrations, questions) over the post's title and text, then uses the member profile
-(newcomer, long-time member, earlier staff interactions) and the thread (hostile replies, many
-members reporting the same thing). Every cue that fired is listed in `Moment.evidence`.
+`classify_post(post)` is the default: deterministic, no model, about a millisecond a post. Two
+layers of evidence are added up per moment type, and the highest total wins:
+
+- phrase cues (`CUES`), written from how such posts are phrased in any community (a product
+  forum, a game, a library, a hobby club): introductions, grievances, clashes, shared work,
+  celebrations, questions. No product names; "the thing that broke" is a shared list of services
+  and devices.
+- evidence families that only count in combination. A crisis is a failure that is broad ("anyone
+  else", "my colleague too", "all our customers"), sudden ("since 9:00", "for two hours") or
+  shared infrastructure, or any exposure, loss or danger (someone else's data, a password changed
+  by someone else, everything gone, a charger that sparked) whatever the tone: a calm "is anyone
+  else unable to log in?" counts as much as a shout. A conflict is an accusation aimed at a member
+  (an @handle, a name, a reply to a member, a call to the moderators); the same words aimed at
+  the company or its staff are a complaint.
+
+The member profile decides between a first question and a question (few posts or a recent join
+date; the text only when the profile is empty), and the thread adds hostility and "same here".
+Asking is common inside other moments, so question-ness is capped and gives way to a clear
+crisis, complaint or clash. Every cue that fired is listed in `Moment.evidence`.
 
 `classify_post_llm(post, model)` asks a chat model for a JSON verdict (prompts/classify.*.j2)
 and falls back to the rules, saying so in `evidence`, when the answer is unusable.
 
 Member sentiment is VADER's compound score with its known blind spots patched: problem phrases
 it reads as neutral ("not working", "won't connect"), politeness that hides a complaint
-("thanks but it still fails"), and sarcasm over a problem ("great, another update that ...").
+("thanks but it still fails"), sarcasm over a problem ("great, another update that ..."), loss
+or exposure it reads as positive ("two years of progress gone") and good news worded with
+problem words ("500 days without a crash").
 """
 
 from __future__ import annotations
@@ -33,9 +49,9 @@ if TYPE_CHECKING:
     from copilot.llm.base import ChatModel
 
 QUESTION_CAP = 2.2  # the most question-ness can add (a rhetorical "?" must not beat a complaint)
-SUBORDINATE_AT = 2.0  # from this score on, a crisis or complaint outweighs the asking in it
+SUBORDINATE_AT = 2.0  # from this score on, another moment outweighs the asking in it
 MAX_CHARS = 20_000  # longer posts are analysed on their first MAX_CHARS characters
-CLASSIFIER_VERSION = "rules-1"
+CLASSIFIER_VERSION = "rules-2"
 SYSTEM_TEMPLATE = "classify.system.j2"
 USER_TEMPLATE = "classify.user.j2"
 
@@ -57,268 +73,357 @@ def _cues(kind: MomentType, weight: float, *patterns: str) -> list[Cue]:
     return [Cue(kind, weight, re.compile(p, re.IGNORECASE), p) for p in patterns]
 
 
-# The cue lists are written from how such posts are usually phrased, not from any one data set.
+# The cues are written from how such posts are phrased in any community (a product forum, a game,
+# a library, a hobby club), not from one product or one data set: no product names, and nouns
+# for "the thing that broke" come from a shared list of services and devices.
+_THING = (
+    r"(?:site|website|web ?app|app|apps|server|servers|service|services|platform|api|cloud|sync|"
+    r"log ?in|sign[- ]?in|sso|checkout|payments?|store|shop|dashboard|portal|account|accounts|"
+    r"network|matchmaking|game|games|uploads?|downloads?|feed|forum|e-?mails?|notifications?|"
+    r"backend|database|hubs?|devices?|lights?|bulbs?|remote access|connection|streams?|pages?|"
+    r"search|calls?|bookings?|orders?|builds?|pipeline|registry|cdn|dns|vpn|bank|cards?|"
+    r"everything|nothing)"
+)
+_NAMED_PLACE = r"(?-i:[A-Z][\w'À-ÿ-]+)"  # a capitalised word: a city, a country, a name
+
 CUES: tuple[Cue, ...] = (
-    # Introductions and greetings ------------------------------------------------------------
+    # Introductions and greetings: who I am, where from, that I just arrived -----------------
     *_cues(
         T.WELCOME,
         2.5,
-        r"\bintroduc(?:e|ing) (?:myself|ourselves)\b|\b(?:quick |short |small )?(?:self[- ]?)?intro"
-        r"(?:duction)?\s*[:\-]",
-        r"\bmy name(?:'s| is)\b|\bname'?s (?-i:[A-Z])",
-        r"(?:^|[.!,\n]\s*)(?:i'?m|i am|this is|we are|we're) (?-i:[A-Z][a-z]{1,15})\b(?! here to)"
-        r"(?:,| and| from| here|\s*\(|\s*[.!]| a | an )",
+        r"\bintroduc(?:e|ing) (?:myself|ourselves|us)\b|\b(?:quick |short |small )?(?:self[- ]?)?"
+        r"intro(?:duction)?\s*[:\-]",
+        r"\bmy name(?:'s| is)\b|\bname'?s (?-i:[A-Z])|\bje m'appelle\b|\bme llamo\b|\bich hei(?:ss|"
+        r"ß)e\b",
+        r"(?:^|[.!,\n]\s*)(?:hi|hey|hello|hi all|hello all|hey all)?[ ,!]*(?:i'?m|i am|this is|we "
+        r"are|"
+        r"we're) (?-i:[A-Z][a-z]{1,15})\b(?! here to)(?:,| and| from| here|\s*\(|\s*[.!]| a | an |"
+        r" \d)",
         r"(?:^|[.!\n]\s*)(?!(?:new|anyone|anybody|someone|everyone|nobody|same|help|question|"
         r"stuck|me|it|problem|issue|also|still|over|out|up|in|click|see|from|link|details|"
-        r"photos|files|code)\b)(?-i:[A-Z][a-z]{1,15}) here\b",
-        r"\b(?:hello|hi|hey|greetings|salut|hola|ol[aá]|ahoj|hallo|ciao)\b[^.!?\n]{0,20}\bfrom "
-        r"(?:a |the )?(?-i:[A-Z])",
-        r"\blong[- ]?time lurker\b|\blurk(?:ed|ing|er)\b",
-        r"\b(?:nice|glad|happy|excited|great|pleased) to (?:be here|meet (?:you|everyone|all)|"
-        r"join|be part)",
-        r"\b(?:say hi|wave hello|saying hello|just wanted to (?:say|introduce))\b",
+        r"photos|files|code|more|info|update|edit|newbie|noob|beginner|lurker|total|nobody|"
+        r"again|someone|same|anyone)\b)(?![A-Za-z]+(?:ed|ing) )(?-i:[A-Z][a-z]{1,15}) here\b",
+        r"\b(?:hello|hi|hey|greetings|salut|hola|ol[aá]|ahoj|hallo|ciao|bonjour|saying hi|"
+        r"saying hello|good (?:morning|evening))\b[^.!?\n]{0,20}\bfrom (?:a |the )?(?-i:[A-Z])",
+        r"\blong[- ]?time (?:lurker|reader|player|user|listener)\b|\blurk(?:ed|ing|er)\b",
+        r"\b(?:nice|glad|happy|excited|great|pleased|thrilled) to (?:be here|be part|meet (?:you|"
+        r"everyone|all)|join|have joined|finally join)",
+        r"\b(?:say(?:ing)? (?:hi|hello)|wave hello|pop(?:ping)? in to say|just wanted to (?:say "
+        r"(?:hi|hello)|introduce)|wanted to say (?:hi|hello))\b",
         r"\bnice to meet\b",
     ),
     *_cues(
         T.WELCOME,
         1.0,
-        r"\b(?:i'?m|i am|we'?re|we are)\s+(?:brand\s+|quite\s+|pretty\s+|very\s+|totally\s+)?new\s+"
-        r"(?:here|in|to|member|user)\b",
-        r"\b(?:just|recently|finally|today)\s+(?:joined|signed up|registered|made an account)",
-        r"\bnew (?:member|here)\b",
+        r"\b(?:i'?m|i am|we'?re|we are)\s+(?:brand\s+|quite\s+|pretty\s+|very\s+|totally\s+|"
+        r"fairly\s+|completely\s+)?new\s+(?:here|in|to|member|user|player)\b",
+        r"\b(?:just|recently|finally|today|yesterday)\s+(?:joined|signed up|registered|made an "
+        r"account|created an account)",
+        r"\bnew (?:member|here|to the (?:group|forum|community|club))\b",
         r"\bfirst (?:post|time posting|message)\b|\bfirst[- ]time poster\b",
         r"\b(?:hi|hey|hello|greetings|howdy|bonjour|hallo|hola|ol[aá]),? (?:all|everyone|everybody|"
-        r"folks|people|there|zusammen|à tous|a todos)\b",
-        r"\blooking forward to (?:learning|being part|getting to know|contributing|joining|the)",
+        r"folks|people|there|zusammen|à tous|a todos)\b|\b(?:evening|morning) all\b",
+        r"\blooking forward to (?:learning|being part|getting to know|contributing|joining|the|"
+        r"swapping|sharing|chatting)",
         r"\b(?:based in|greetings from|living in|i live in)\b",
-        r"\b(?:retired|student|engineer|developer|designer|teacher|nurse|driver|dad|mum|mom|"
-        r"father|mother|family|owner|tinkerer|hobbyist)\b",
+        r"\b(?:retired|student|engineer|developer|dev|designer|teacher|nurse|driver|dad|mum|mom|"
+        r"father|mother|parent|family|owner|tinkerer|hobbyist|physio|doctor|pilot|translator|"
+        r"beekeeper|gamer|streamer|artist|photographer|manager|consultant|freelancer)\b",
     ),
-    # Complaints: negative evaluation aimed at the product, the company or its support ----------
+    # Complaints: a negative verdict on the product, the company, its prices or its support ---
     *_cues(
         T.COMPLAINT,
         2.0,
-        r"\b(?:very |really |extremely |so |deeply )?(?:disappointed|disappointing|frustrated|"
-        r"frustrating|annoyed|annoying|unhappy|not happy|fed up|sick (?:and tired )?of|furious|"
-        r"infuriating|livid|angry)\b",
+        r"\b(?:very |really |extremely |so |deeply |honestly |a bit )?(?:disappointed|"
+        r"disappointing|"
+        r"frustrated|frustrating|annoyed|annoying|unhappy|not happy|fed up|sick (?:and tired )?of|"
+        r"furious|infuriating|livid|angry|unbearable|appalled)\b",
         r"\b(?:unacceptable|ridiculous|outrageous|absurd|pathetic|a joke|a scam|ripoff|rip-off|"
         r"waste of (?:money|time)|garbage|rubbish|useless|worst|terrible|horrible|awful|"
         r"shameful|disgrace)\b",
-        r"\b(?:nobody|no one|noone|never) (?:from (?:support|the team|staff) )?(?:has )?"
+        r"\b(?:nobody|no one|noone|never) (?:from (?:support|the team|staff) )?(?:has |ever )?"
         r"(?:answered|replied|responded|got back|gets back|bothered)",
-        r"\b(?:still|no) (?:no )?(?:answer|response|reply) from (?:support|you|the team|staff)",
-        r"\b(?:want|demand|asking for|give me) (?:a |my )?(?:refund|money back|replacement)",
+        r"\b(?:still no|zero|not a single|never (?:got|received|had) an?) (?:answers?|response|"
+        r"reply|replies|word)\b|\bno (?:answers?|response|reply|replies|explanation|update|word) "
+        r"(?:from|yet|so far|at all|whatsoever)\b",
+        r"\b(?:want|demand|asking for|give me|requested) (?:a |my |our )?(?:refund|money back|"
+        r"replacement)",
         r"\b(?:refund|money back)\b",
-        r"\bregret (?:buying|purchasing|upgrading|ordering)\b",
-        r"\b(?:thinking (?:about|of)|going to|will) (?:switch(?:ing)?|return(?:ing)?|leav(?:e|ing))"
-        r"\b.*\b(?:to|it|lumen|brand|product|ecosystem)",
-        r"\b(?:how (?:is|can) (?:this|that) (?:acceptable|ok|okay|possible))",
-        r"\byou (?:guys|people|folks) (?:broke|ruined|keep|never|don'?t|do not|clearly don'?t)\b",
-        r"\b(?:your|the) (?:support|customer service|company|team) (?:is|has been)\b",
+        r"\bregret (?:buying|purchasing|upgrading|ordering|subscribing|paying)\b",
+        r"\b(?:thinking (?:about|of)|going to|will|about to) (?:switch(?:ing)?|return(?:ing)?|"
+        r"leav(?:e|ing)|cancel(?:l?ing)?|unsubscrib\w*)\b",
+        r"\b(?:how (?:is|can) (?:this|that|it) (?:be )?(?:acceptable|ok|okay|possible|fair))",
+        r"\byou (?:guys|people|folks) (?:broke|ruined|keep|never|don'?t|do not|clearly|just)\b",
+        r"\b(?:your|the) (?:support|customer service|company|team|moderation|staff)(?: team)? "
+        r"(?:is|has been|was|keeps|just|closed|deleted|told|never|said|refused|ignored)\b",
+        r"\b(?:is not|isn'?t|not) normal\b|\b(?:\d+|two|three|four|five|"
+        r"six|several) (?:days|weeks|months) (?:to|for) (?:a|an|my|the|get|fix|answer|reply)\b",
         r"\bthanks for nothing\b|\b(?:hate|hates|hated|can'?t stand|loathe)\b",
-        r"\b(?:paid|pay(?:ing)?) (?:good |real )?money (?:for|and)\b",
-        r"\bnot what i paid for\b",
-        r"\b(?:isn'?t|is not|wasn'?t|not) (?:the (?:experience|quality|service)|what) i (?:expected|"
+        r"\b(?:paid|pay(?:ing)?) (?:good |real )?(?:money|\d+\s*(?:€|\$|£|dollars|euros?|pounds)|"
+        r"for (?:this|it|the|a|an))\b|\b(?:a )?paying (?:customer|subscriber|member|user)\b",
+        r"\bnot what i paid for\b|\bi (?:paid|pay) (?:for|\d)|\bi paid\b",
+        r"\b(?:isn'?t|is not|wasn'?t|not) (?:the (?:experience|quality|service)|what) i "
+        r"(?:expected|"
         r"was promised|signed up for)\b|\bexpected (?:better|more)\b|\bno way to (?:turn|switch|"
         r"disable|opt)\b",
-        r"\b(?:let down|not impressed|not cool|bait and switch|i expect(?:ed)? better|"
-        r"(?:copy[- ]paste|canned) (?:answer|reply|response)|wow,? just wow|not acceptable|"
-        r"inaceptable|inakzeptabel|inacceptable|decepcionad\w*|entt[äa]uscht|déçu)\b",
+        r"\b(?:let down|not impressed|not cool|not okay|not ok|bait and switch|i expect(?:ed)? "
+        r"better|(?:copy[- ]paste|canned|template|generic) (?:answer|reply|response|e-?mail)|wow,? "
+        r"just wow|not acceptable|inaceptable|inakzeptabel|inacceptable|decepcionad\w*|"
+        r"entt[äa]uscht|déçu|poor (?:communication|quality|support|service|build|design))\b",
         r"\b(?:shouldn'?t have to|should not have to|doesn'?t help|does not help|didn'?t help|"
-        r"nothing (?:we|they) can do|treat (?:your |loyal )?customers)\b",
-        r"\bwhy (?:did|would|do) you (?:make|change|remove|move|add|put|force|hide|break)",
-        r"\b(?:bring|put|give) (?:it |us |them )?back\b|\bplease (?:revert|undo|restore)\b",
-        r"\bi (?:paid|pay) (?:for|\d)|\bi paid\b",
-        r"\bforced (?:update|upgrade|subscription)\b|\bforc(?:es|ed|ing) (?:me|us|you|users|people) "
-        r"to\b|\bdark pattern\b",
-        r"\bpaywall|subscription fee|now charg(?:e|ing)\b",
+        r"nothing (?:we|they) can do|(?:treat|treating) (?:your |loyal |paying )?customers|"
+        r"this is not how)\b",
+        r"\bwhy (?:did|would|do|does) (?:you|they|every|each|the (?:new|latest))\b[^.!?\n]{0,40}"
+        r"\b(?:make|change|remove|move|add|put|force|hide|break|slower|worse|need)",
+        r"\b(?:bring|put|give) (?:it |us |them |the \w+ )?back\b|\bplease (?:revert|undo|"
+        r"restore)\b|"
+        r"\bswitch back\b|\b(?:prefer|preferred|liked|miss|loved|give us|bring back|return to) "
+        r"(?:\w+ ){0,3}the old (?:layout|design|version|ui|editor|app|interface)\b",
+        r"\b(?:still|keep|keeps) (?:being |getting )?(?:charged|billed)\b|\b(?:support|they|you) "
+        r"keeps? (?:saying|telling|promising|closing)\b",
+        r"\bforced (?:update|upgrade|subscription)\b|\bforc(?:es|ed|ing) (?:me|us|you|users|people)"
+        r" to\b|\bdark pattern\b",
+        r"\bpaywall|subscription fee|now charg(?:e|ing)\b|\b(?:doubled|tripled|raised|hiked|"
+        r"increased) (?:the |their |your |its )?(?:price|prices|fee|fees|subscription)\b|\bprice "
+        r"(?:hike|increase|went up)\b",
+        r"\b(?:too much to ask|every other (?:app|site|product|game|tool|company|platform|service|"
+        r"brand) (?:has|does|offers|supports|manages)|cash grab|money grab|greedy|greed|"
+        r"nickel(?:ing)?"
+        r" and dim\w*|behind (?:a |the )?(?:\w+ )?(?:paywall|plan|tier|subscription))\b",
+        r"\b(?:(?:been )?waiting (?:for )?(?:\w+ ){0,2}(?:days|weeks|months)|(?:days|weeks|months) "
+        r"(?:of waiting|without (?:an? )?(?:answer|reply|response|fix|update|refund))|waiting "
+        r"(?:\w+ ){0,3}for (?:an? )?(?:answer|reply|response|refund|"
+        r"replacement))\b|\bwhy (?:is|are) (?:the |your )?(?:customer service|support|shipping|"
+        r"delivery|prices?)\b",
+        r"\b(?:nerf(?:ed)?|ruined|butchered|buried|makes? (?:it|things|everything) worse|made "
+        r"(?:it|"
+        r"things|everything) worse|why (?:make|change|remove|ruin|break|hide|force)\b)",
+        r"\b(?:getting old|last straw|enough is enough|had enough|(?:i'?m|we'?re) done with "
+        r"(?:this|the|your|it)|not anymore)\b",
+        r"\b(?:without|with no|zero) (?:any )?(?:notice|explanation|warning|communication)\b",
     ),
     *_cues(
         T.COMPLAINT,
         1.0,
-        r"\b(?:keeps?|kept) (?:breaking|crashing|disconnecting|dropping|failing)\b",
-        r"\b(?:every|each) (?:single )?(?:update|time|release)\b.*\b(?:break|broke|worse|fail)",
-        r"\b(?:since|after) (?:the |this |your |last )?(?:latest |last |new )?"
-        r"(?:update|upgrade|firmware|release)\b.*\b(?:broke|broken|worse|nothing works|useless|stopped)",
-        r"\b(?:still|again)\b.*\b(?:broken|not (?:fixed|working)|doesn'?t work)",
-        r"\b(?:downgrade|worse than before|step backwards?|used to work)\b",
-        r"\bbrick(?:ed)?\b",
-        r"\b(?:great|wonderful|fantastic|love (?:how|that)|thanks a lot),? (?:another|yet another|"
-        r"now|so) ",
-        r"\bsupport ticket\b|\bticket (?:open|number|#)\b",
-        r"\bweeks?\b.*\bwithout (?:a )?(?:fix|answer|reply|response)\b",
+        r"\b(?:keeps?|kept) (?:breaking|crashing|disconnecting|dropping|failing|kicking|logging)\b",
+        r"\b(?:every|each) (?:single )?(?:update|time|release|patch|day|week)\b.*\b(?:break|broke|"
+        r"worse|fail|slower|crash)",
+        r"\b(?:since|after) (?:the |this |your |last )?(?:latest |last |new )?(?:update|upgrade|"
+        r"firmware|release|patch|redesign)\b.*\b(?:broke|broken|worse|nothing works|useless|"
+        r"stopped|slow(?:er)?)|\b(?:slow(?:er)?|worse|broken|buggy) (?:\w+ )?(?:since|after) "
+        r"(?:the |"
+        r"this |your |last )?(?:latest |last |new )?(?:update|upgrade|firmware|release|patch|"
+        r"redesign)\b",
+        r"\b(?:still|again)\b.*\b(?:broken|not (?:fixed|working|shipped|resolved)|doesn'?t work|"
+        r"fails)",
+        r"\b(?:downgrade|worse than before|step backwards?|used to (?:work|be|open|take))\b",
+        r"\b(?:great|wonderful|fantastic|lovely|love (?:how|that)|thanks a lot),? (?:another|"
+        r"yet another|now|so) ",
+        r"\bsupport ticket\b|\bticket (?:open|number|#)\b|\b(?:closed|reopened) (?:my |the "
+        r")?ticket\b",
+        r"\b(?:weeks?|months?)\b.*\b(?:without (?:a )?(?:fix|answer|reply|response)|waiting|"
+        r"later|still)\b|\bwaiting (?:for )?(?:\w+ )?(?:weeks|months)\b",
+        r"\b(?:ads|adverts|advertising|pop-?ups?)\b|\b(?:a mess|a disaster|makes no sense)\b",
+        r"\b(?:slower|laggy|clunky|buggy|confusing|bloated|overpriced)\b",
+        r"\bnobody asked (?:for|us|users)\b|\bwithout asking\b",
+        r"\b(?:not|never) (?:shipped|arrived|delivered)\b|\b(?:arrived|came) (?:damaged|broken|"
+        r"crushed)\b",
     ),
-    # Crisis: outages, incidents, security, data loss, many members affected --------------------
+    # Crisis: outages, incidents, security, data loss, money taken wrongly, physical danger ----
     *_cues(
         T.CRISIS,
         2.5,
-        r"\b(?:is|are) (?:the )?(?:lumen )?(?:cloud|servers?|app|sync|service|api|login|store|"
-        r"remote access)(?: service)? (?:down|offline|out)\b",
         r"\b(?:outage|service disruption|incident|downtime)\b",
-        r"\b(?:all|every|both|none of) (?:of )?(?:my|our|the) (?:hubs?|lights?|bulbs?|devices?|"
-        r"scenes?)\b.*\b(?:offline|down|unreachable|dead|gone|disappeared|not responding)",
-        r"\b(?:data loss|lost (?:all|every|my entire|our)|wiped|deleted all|all (?:my|our) "
-        r"(?:scenes|settings|automations|data|config\w*) (?:are |is )?(?:gone|lost|missing|deleted))",
-        r"\b(?:security (?:issue|hole|flaw|problem|vulnerability|bug|incident)|vulnerability|"
-        r"exploit|cve-\d|breach|hacked|compromised|unauthori[sz]ed access|leak(?:ed|ing)?)\b",
-        r"\b(?:someone else'?s|other (?:people'?s|users'?|customers'?)) (?:hub|home|lights|account|"
-        r"data|email|scenes|devices)\b",
-        r"\b(?:can see|showing|shows) (?:other|someone|a stranger|another)",
-        r"\b(?:down for everyone|(?:is it )?just me\b|anyone else (?:having|seeing|getting|"
-        r"experiencing|notic)|same (?:here|problem|issue) (?:for|here|since)|me too\b)",
-        r"\bstatus page\b",
-        r"\b(?:server[- ]side|on (?:your|their|the server) end|backend|back end)\b",
-        r"\b(?:hubs?|devices?|lights?|bulbs?|everything|app|remote access|sync|cloud)\b[^.!?\n]{0,50}"
-        r"\b(?:offline|down|unreachable|dead|boot ?loop\w*|won'?t boot|not booting|bricking|"
-        r"returning errors|timing out)\b",
-        r"\b(?:psa|heads[- ]up|warning)\b\s*[:!,-]",
-        r"\b(?:charged|billed) (?:me )?(?:twice|two times|three times|\d+ times|double)\b",
-        r"\bis (?:the team|lumen|staff|anyone) aware\b|\bnot the only one\b|\bon your end\b",
-        r"\b(?:privacy|data protection) (?:issue|problem|breach|leak)\b|\banother user'?s\b",
-        r"\bproof[- ]of[- ]concept\b|\bwithout (?:a |any )?(?:password|authenticat\w*)\b",
-        r"\bhold off (?:on )?updating\b|\bdon'?t (?:update|install)\b",
-        r"\b(?:everyone'?s|everybody'?s|all (?:our|the) (?:users|customers|members)'?s?)\b",
-        r"\b(?:overheat\w*|smok(?:e|ing)|burn(?:ing|t|ed)|melt(?:ed|ing)|fire|sparks?|warped|"
-        r"scorch\w*|smells? (?:hot|burnt|burning|like (?:plastic|burning))|electric shock)\b",
     ),
     *_cues(
         T.CRISIS,
         1.0,
-        r"\b(?:offline|unreachable|not responding|can'?t (?:log ?in|sign in|connect))\b",
-        r"\b(?:since|for the (?:last|past)) (?:about |around )?(?:an? |\d+ )(?:hour|minute|hr|min)s?",
-        r"\bsince (?:about |around )?\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|utc|cet|gmt|est|pst)?\b|"
-        r"\bsince (?:this morning|last night|the weekend|yesterday)\b",
-        r"\b(?:right now|currently|at the moment)\b.*\b(?:down|offline|failing|error)",
-        r"\b(?:error|http) ?(?:5\d\d|503|502|500)\b|\btimeout\b|\btimed out\b",
-        r"\bany(?:one|body) else'?s\b|\b(?:in|from) (?:another|a different|other) (?:city|town|"
-        r"country|region)\b",
-        r"\b(?:multiple|several|many|lots of|dozens of|hundreds of) (?:users|people|members|"
-        r"customers|reports|households)\b",
+        r"\b(?:server[- ]side|on (?:your|their|the server) (?:end|side)|backend|back end)\b",
         r"\burgent\b|\basap\b|\bemergency\b",
-        r"\bpassword\b|\b2fa\b|\bphishing\b|\blogged (?:me )?out\b",
+        r"\b(?:logged (?:me |us |everyone )?out|locked out|lost access|permission denied)\b",
     ),
-    # Conflict: members clashing ----------------------------------------------------------------
+    # Conflict: members clashing with members ---------------------------------------------------
     *_cues(
         T.CONFLICT,
         2.5,
-        r"@\w+,? (?:you(?:'re| are)|your|u r|ur) ",
-        r"\byou(?:'re| are) (?:wrong|clueless|an idiot|a troll|just|clearly|obviously|not)\b",
+        r"@[\w.-]+,? (?:you(?:'re| are)?|your|u r|ur|stop|please stop|calling|quit)\b",
+        r"\byou(?:'re| are) (?:wrong|clueless|an idiot|a troll|lying|a liar|just|clearly|"
+        r"obviously|not|being|spreading|twisting|missing)\b",
         r"\byou (?:clearly |obviously )?(?:don'?t|do not|didn'?t|did not) (?:know|understand|"
-        r"read|get it|have a clue)\b",
-        r"\b(?:stop|quit) (?:spreading|posting|trolling|derailing|being|telling|spamming)\b",
-        r"\b(?:troll(?:ing)?|idiot|moron|clown|stupid(?! question)|dumb(?! question)|know[- ]it[- ]all|gatekeep\w*|"
-        r"condescending|patroni[sz]ing|arrogant|toxic|elitist|fanboy)\b",
-        r"\bnobody asked (?:you|for your)\b|\bmind your own\b|\bshut up\b|\bget lost\b",
-        r"\b(?:rtfm|read the (?:docs|manual|faq|thread) (?:before|first))\b",
-        r"\b(?:personal attack|attacking me|insult(?:ed|ing)?|rude|disrespectful|harass\w*)\b",
-        r"\b(?:moderators?|mods?|admins?),? (?:please )?(?:do something|step in|intervene|ban|look|"
-        r"lock)",
-        r"\b(?:this|that) (?:guy|person|user|member)\b",
-        r"\bnot (?:your|ur) (?:place|business|call)\b",
-        r"\bwhat(?:'s| is) your problem\b|\bwho (?:do you think|are you to)\b",
-        r"\b(?:snark\w*|petty|passive[- ]aggressive|sarcastic replies|downvot\w*|stalk\w*|"
+        r"read|get it|have a clue|get to)\b",
+        r"\b(?:stop|quit) (?:spreading|posting|trolling|derailing|being|telling|spamming|replying|"
+        r"deleting|tagging|calling|mocking|lecturing|following|putting|pretending)\b",
+        r"\b(?:troll(?:ing)?|idiot|moron|clown|stupid(?! question)|dumb(?! question)|"
+        r"know[- ]it[- ]all|gatekeep\w*|condescending|patroni[sz]ing|arrogant|toxic|elitist|"
+        r"fanboy)\b",
+        r"\bnobody (?:asked|needs|wants) (?:you|for your|your)\b|\bmind your own\b|\bshut up\b|"
+        r"\bget lost\b|\bscroll on\b|\bstay out of\b",
+        r"\b(?:rtfm|read the (?:docs|manual|faq|thread|whole thread) (?:before|first))\b",
+        r"\b(?:personal attack|attacking me|insult(?:ed|ing|s)?|rude|disrespectful|harass\w*|"
+        r"bully\w*)\b",
+        r"\b(?:moderators?|mods?|admins?),? (?:please |can you |could you )?(?:please )?"
+        r"(?:do something|step in|intervene|ban|look|lock|deal)",
+        r"\b(?:this|that) (?:guy|person|user|member|poster)\b",
+        r"\bnot (?:your|ur) (?:place|business|call)\b|\byou don'?t get to\b",
+        r"\bwhat(?:'s| is) your problem\b|\bwho (?:do you think|are you to|asked you)\b",
+        r"\b(?:snark\w*|petty|passive[- ]aggressive|sarcas\w*|downvot\w*|stalk\w*|"
         r"following me around|going around)\b",
-        r"\byou (?:copied|stole|twist\w*|attack\w*|mock\w*|lectur\w*|insult\w*|accus\w*|call(?:ed)? "
-        r"me|ignored? my|keep (?:arguing|twisting|attacking|derailing))\b",
-        r"\b(?:keep arguing|twists? (?:every|my) words?|(?:call|calling|called) (?:me|someone|people) "
-        r"(?:a |an )?(?:liar|idiot|troll|names))\b",
-        r"\b(?:don'?t|do not|stop) (?:tell(?:ing)?|lectur\w*|attack\w*) (?:newcomers|people|others|me|"
-        r"him|her|them)\b|\bnot how we do things\b|\b(?:you'?re|you are) missing the point\b",
+        r"\byou (?:copied|stole|twist\w*|attack\w*|mock\w*|lectur\w*|insult\w*|accus\w*|"
+        r"call(?:ed)? "
+        r"me|ignored? my|replied with|show up|only show up|keep (?:arguing|twisting|attacking|"
+        r"derailing|posting|showing|replying))\b",
+        r"\b(?:keep arguing|twists? (?:every|my) words?|putting words in my mouth|(?:call|calling|"
+        r"called) (?:me|someone|people|others|other \w+|everyone) (?:here )?(?:a |an )?(?:liar|"
+        r"idiot|troll|names|lazy|stupid|bots?|noobs?))\b",
+        r"\b(?:don'?t|do not|stop) (?:tell(?:ing)?|lectur\w*|attack\w*) (?:newcomers|people|others|"
+        r"me|him|her|them)\b|\bnot how we do things\b|\b(?:you'?re|you are) missing the point\b",
+        r"\b(?:pretty rich|funny how you|says the (?:person|guy|one)|trading insults|in my "
+        r"mouth)\b",
+        r"\b(?:(?:you )?(?:have|got) no (?:idea|clue) what|no idea what you'?re talking about|"
+        r"arguing with (?:you|him|her|them)|(?:act|acting|play|playing) (?:like )?the victim|"
+        r"we get it|get over (?:it|yourself)|grow up|cry (?:more|about it)|lol ok|touch grass|"
+        r"let people enjoy|and you know it|(?:just )?to win an argument|felt the need to)\b",
+        r"\b(?:stop|quit) \w+ing (?:people|beginners|newcomers|others|everyone|me|us|new members|"
+        r"new players)\b|\byou (?:\w+ ){0,4}(?:call|calling|called) (?:my|our|me|us)\b",
     ),
     *_cues(
         T.CONFLICT,
         1.0,
         r"\b(?:with all due respect|no offen[cs]e,? but|sorry,? but you)\b",
-        r"\b(?:misinformation|wrong information|bad advice|spreading)\b",
-        r"\b(?:you|u) (?:always|never|keep)\b",
-        r"\b(?:blocked|ignore list|reported (?:you|your|this post|him|her))\b",
+        r"\b(?:misinformation|wrong information|bad advice|spreading|wrong advice)\b",
+        r"\b(?:you|u) (?:always|never|keep|only)\b",
+        r"\b(?:blocked|ignore list|reported (?:you|your|this post|him|her|them))\b",
         r"\b(?:derail\w*|off[- ]topic|hijack\w*)\b",
-        r"\b(?:your (?:tone|attitude|comment|reply|post)|the tone)\b",
+        r"\b(?:your (?:tone|attitude|comment|reply|post|sarcasm|review|opinion|behaviou?r|"
+        r"rant)|the tone)\b",
+        r"\b(?:unfair|mocking|lecture|lecturing|condescend\w*)\b",
+        r"\bkeep it (?:constructive|civil|respectful|friendly|polite|on topic)\b",
     ),
     # Contribution: something made and shared ----------------------------------------------------
     *_cues(
         T.CONTRIBUTION,
         2.5,
-        r"\b(?:i|we)(?:'ve| have)? (?:just |finally )?(?:made|built|wrote|written|created|developed|"
-        r"published|released|put together|hacked together|whipped up|open[- ]sourced|coded|designed|"
-        r"translated|ported|packaged|recorded|measured|documented|updated the (?:wiki|docs|guide))\b"
-        r"(?! (?:to|back|an? (?:email|ticket|message|mail|complaint)))",
+        r"\b(?:i|we)(?:'ve| have)? (?:just |finally |also )?(?:made|built|wrote|written|created|"
+        r"developed|published|released|put together|hacked together|whipped up|open[- ]sourced|"
+        r"coded|designed|translated|ported|packaged|recorded|measured|compiled|drew|drafted|"
+        r"documented|filmed|mapped|benchmarked|updated the (?:wiki|docs|guide|faq))\b"
+        r"(?! (?:to|back|an? (?:email|ticket|message|mail|complaint|account|post)))",
+        r"\b(?:i|we)(?:'ve| have)? (?:just )?(?:fixed|added|improved|updated|rewrote|refactored|"
+        r"expanded|extended|corrected|reorgani[sz]ed) (?:the |a |some |several |a few |\d+ |all |"
+        r"our |my )?(?:\w+ ){0,2}(?:links?|docs|documentation|wiki|pages?|tutorials?|guides?|"
+        r"translations?|typos?|examples?|entries|articles?|sections?|faq|readme|list|"
+        r"recipes?|maps?|glossary|templates?)\b"
+        r"(?! (?:to|back|an? (?:email|ticket|message|mail|complaint|account|post)))",
         r"(?:^|[.!\n]\s*)(?:made|wrote|built|created|designed|put together|packaged|recorded|"
-        r"translated|updated|bisected|measured|finished (?:translating|writing|building))\b"
-        r"(?! (?:to|back|an? (?:email|ticket|complaint)))",
+        r"translated|updated|bisected|measured|compiled|drew|filmed|finished (?:translating|"
+        r"writing|building))\b(?! (?:to|back|an? (?:email|ticket|complaint|account)))",
         r"\b(?:translation|port|guide|plugin|integration|binding|version \d[\d.]*)\b[^.!?\n]{0,40}"
         r"\b(?:is (?:done|out|ready|finished|live)|now available)\b",
         r"\b(?:pull request|merge request|\bpr\b|patch)\b(?! (?:number|#))",
-        r"github\.com/[\w.-]+/[\w.-]+(?:/pull/\d+)?|gitlab\.com/|codeberg\.org/",
-        r"\b(?:sharing|share|here'?s|here is) (?:my|a|the|our) (?:\w+ )?(?:plugin|integration|"
-        r"script|tutorial|guide|blueprint|template|dashboard|theme|config|tool|library|card|"
-        r"automation|walkthrough|write-?up|fix|workaround|translation|case|mount|stl)\b",
+        r"(?:github|gitlab|codeberg|sourcehut|bitbucket)\.(?:com|org)/|\bnpmjs\.com/|\bpypi\.org/",
+        r"\b(?:sharing|share|here'?s|here is|posting) (?:my|a|the|our|some) (?:\w+ ){0,2}(?:plugin|"
+        r"integration|script|tutorial|guide|blueprint|template|dashboard|theme|config|tool|library|"
+        r"card|automation|walkthrough|write-?up|fix|workaround|translation|case|mount|stl|jig|"
+        r"pattern|presets?|recipe|map|mod|cheat ?sheet|video|list|spreadsheet|plans?|extension)\b",
         r"\b(?:translat(?:ed|ion|ing))\b.*\b(?:into|to|in) (?:\w+ )?(?:german|french|spanish|"
         r"italian|portuguese|dutch|polish|japanese|chinese|korean|turkish|swedish|czech|ukrainian|"
-        r"russian|hindi)\b",
-        r"\b(?:steps to reproduce|minimal repro\w*|reproduc(?:ed|ible|tion)|bisect\w*|root cause)\b",
-        r"\b(?:found|figured out|tracked down) (?:the|a|what) (?:cause|culprit|reason|bug|problem|"
-        r"fix)\b|\b(?:cleaned up|tidied up|proposed fix|fix proposal|one-line fix|proposal)\b",
-        r"\b(?:feel free to|free to) (?:use|fork|try|improve|contribute)\b",
-        r"\b(?:open[- ]source|mit licen[cs]e|apache licen[cs]e|gpl)\b",
+        r"russian|hindi|arabic|greek|danish|finnish|norwegian)\b",
+        r"\b(?:steps to reproduce|minimal repro\w*|reproduc(?:ed|ible|tion)|bisect\w*|root "
+        r"cause)\b",
+        r"\b(?:found|figured out|tracked down|traced|pinned down) (?:the|a|what|why|where)\b|"
+        r"\b(?:cleaned up|tidied up|proposed fix|fix proposal|one-line fix|posted a (?:fix|"
+        r"patch))\b",
+        r"\b(?:feel free to|free to) (?:use|fork|try|improve|contribute|share|remix|copy|adapt)\b",
+        r"\b(?:open[- ]source|mit licen[cs]e|apache licen[cs]e|gpl|creative commons|cc-by)\b",
+        r"\b(?:free (?:download|to (?:use|download|share))|no sign-?up (?:needed|required))\b",
     ),
     *_cues(
         T.CONTRIBUTION,
         1.0,
         r"\b(?:plugin|integration|custom component|add-?on|library|sdk|wrapper|docker image|"
-        r"node-red flow|addon|firmware mod)\b",
+        r"node-red flow|addon|firmware mod|cli|extension|template|presets?|cheat ?sheet|mod|guide|"
+        r"script|tool)\b",
         r"\b(?:tutorial|how-?to guide|step[- ]by[- ]step|walkthrough|write-?up|documentation|docs "
-        r"(?:fix|update|page))\b",
-        r"\b(?:feedback|suggestions|testers|beta testers) (?:welcome|appreciated|wanted)\b",
-        r"\b(?:hope (?:this|it) helps|might (?:be useful|help)|useful for (?:someone|others))\b",
-        r"\b(?:repo|repository|source code|changelog|readme)\b",
+        r"(?:fix|update|page)|video (?:guide|walkthrough|tutorial))\b",
+        r"\b(?:feedback|suggestions|testers|beta testers|issues|prs|pull requests|corrections|"
+        r"contributions|reviews?) (?:and \w+ )?(?:are |is )?(?:very )?(?:welcome|appreciated|"
+        r"wanted)\b",
+        r"\b(?:hope (?:this|it) helps|might (?:be useful|help)|useful for (?:someone|others|"
+        r"anyone)|"
+        r"for anyone (?:who|fighting|struggling|interested|trying|else)|since (?:a few|some|"
+        r"several) (?:people|of you) asked|enjoy!|happy (?:building|knitting|coding|baking|"
+        r"gaming|riding|printing))",
+        r"\b(?:repo|repository|source code|changelog|readme|wiki)\b",
         r"\b(?:log(?:s)?|trace|stack ?trace|packet capture|wireshark)\b.*\b(?:attached|below)\b",
-        r"\b(?:attached|in the gist|import link|download|link below|releases page|stl|json "
-        r"attached|pdf|spreadsheet|measurements|findings|workaround)\b",
+        r"\b(?:attached|in the gist|import link|download link|link below|linked below|releases "
+        r"page|stl|json attached|pdf|spreadsheet|measurements|findings|workaround)\b",
     ),
-    # Milestones: anniversaries, counts, launches ---------------------------------------------
+    # Milestones: anniversaries, counts, launches, firsts and achievements ---------------------
     *_cues(
         T.MILESTONE,
         2.5,
-        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?:st|nd|rd|th)? "
-        r"(?:year|month)s? (?:ago today|since i (?:joined|started|bought|installed)|anniversary|"
-        r"with (?:lumen|the community|this community|you))",
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)(?:st|nd|rd|th)? "
+        r"(?:years?|months?|decades?) (?:ago today|since i (?:joined|started|bought|installed|"
+        r"first)|"
+        r"anniversary|with (?:the community|this community|you|us)|in this community|"
+        r"on (?:this|the) forum|(?:in|of) (?:this|the) (?:community|club|group|forum))",
         r"\banniversary\b|\bbirthday\b|\bcake day\b",
         r"\bmy (?:\d[\d,.]*|hundredth|thousandth)(?:st|nd|rd|th)? (?:post|reply|answer|solution|"
-        r"contribution|day)\b",
-        r"\b(?:reached|hit|passed|crossed|surpassed|celebrat\w*) (?:\d[\d,.]*k?|a|the|one|"
-        r"our|my)\b.*\b(?:members|users|stars|downloads|installs|posts|devices|bulbs|lights|"
-        r"milestone|mark|followers|solutions)\b",
+        r"contribution|day|commit|review|ride|run|game|win)\b",
+        r"\b(?:reached|hit|passed|crossed|surpassed|celebrat\w*|topped|broke) (?:\d[\d,.]*k?|a|the|"
+        r"one|our|my|over|more than)\b[^.!?\n]*\b(?:members|users|stars|downloads|installs|posts|"
+        r"devices|bulbs|lights|milestone|mark|followers|solutions|subscribers|customers|bookings|"
+        r"sales|orders|players|contributors|commits|level|rank|streak|answers)\b",
         r"\bmilestone\b",
-        r"\b(?:we|it|finally|officially) (?:shipped|launched|went live|is live|are live|"
-        r"hit (?:1\.0|v1|general availability))\b",
-        r"\b(?:just |finally )?(?:graduated|got promoted|became (?:a )?(?:moderator|regular|leader))",
-        r"\b(?:finished|completed) (?:my|our|the) (?:whole|entire|full)\b",
-        r"\b(?:celebrat(?:e|ing|ion)|cheers to|here'?s to)\b",
+        r"\b(?:we|it|finally|officially|just) (?:shipped|launched|went live|is live|are live|"
+        r"released|hit (?:1\.0|v1|general availability))\b|\b(?:officially|finally) (?:released|"
+        r"out|live|launched)\b",
+        r"\b(?:just |finally )?(?:graduated|got promoted|became (?:a )?(?:moderator|regular|"
+        r"leader|maintainer))",
+        r"\b(?:finished|completed) (?:my|our|the) (?:whole|entire|full|first)\b",
+        r"\b(?:celebrat(?:e|ed|ing|ion)|cheers to|here'?s to)\b",
         r"\b(?:first|one|two|three|five|ten|\d+) (?:year|years) (?:of|with|in|on)\b",
-        r"\b\d[\d,.]*k? (?:members|downloads|stars|installs|attendees|active installs)\b",
-        r"\b\d+(?:st|nd|rd|th) (?:\w+ )?(?:workshop|meetup|post|answer|birthday|anniversary|release|event|"
-        r"question|solution|pr|contribution|day|year)\b",
-        r"\b(?:\d+|one|two|three|five|ten) (?:years?|months?|days?) (?:ago today|of uptime|today|"
-        r"without (?:a )?(?:reboot|crash|problem))\b",
+        r"\b\d+(?:st|nd|rd|th) (?:\w+ )?(?:workshop|meetup|post|answer|birthday|anniversary|"
+        r"release|event|question|solution|pr|contribution|day|year|booking|order|sale|episode|"
+        r"issue|game|win)\b",
+        r"\b(?:\d+|one|two|three|five|ten) (?:years?|months?|days?|weeks?) (?:ago today|of uptime|"
+        r"today|without (?:a )?(?:reboot|crash|problem|break|miss|trouble))\b|\b\d+[- ]day "
+        r"streak\b|\bstreak\b",
         r"\bit'?s official\b|\b(?:is|are) (?:finally )?out!|\bbiggest ever\b|\bfull circle\b",
         r"\b(?:got|earned|received) (?:the |a |my )?['\"]?[\w ]{0,25}['\"]? badge\b",
+        r"\b(?:my|our|his|her|their) (?:\d{2,}[\d,]*|hundredth|thousandth|fiftieth)(?:st|nd|rd|th)?"
+        r" (?!(?:floor|attempt|try|time|email|ticket|message|day of))",
+        r"\b(?:today|this week|this month|this year) marks\b|\bturn(?:ed|s) (?:\d+|one|two|three|"
+        r"four|five|six|seven|eight|nine|ten)\b",
+        r"\b(?:my|our) (?:very )?first (?:\w+ ){0,2}(?:ever|marathon|race|harvest|sale|order|"
+        r"customer|release|win|podium|sweater|quilt|exhibition|paycheck|client|century|ultra|"
+        r"half|triathlon)\b|\bfirst \w+ ever\b",
+        r"\b(?:finally|just) (?:got|made it|reached|ran|finished|passed|hit|won|beat|completed) "
+        r"(?:to )?(?:my |our |the |a |an )?(?:\w+ ){0,2}(?:rank|level|marathon|exam|goal|summit|"
+        r"certification|degree|diamond|platinum|gold|master|grandmaster|tier|100|1000)\b",
+        r"\b(?:i|we) (?:just |finally |have |'ve )?(?:passed|earned|completed|finished|won|got|"
+        r"received) (?:my |our |the |a |an )?(?:\w+ ){0,2}(?:certification|certificate|exam|degree|"
+        r"award|title|championship|tournament|diploma|licen[cs]e|black belt)\b",
     ),
     *_cues(
         T.MILESTONE,
         1.0,
         r"\b(?:proud|thrilled|excited|happy) to (?:announce|share|say|report)\b",
-        r"\b(?:thank you all|thanks everyone|thanks to (?:all|everyone|this community)|couldn'?t "
-        r"have done it without)\b",
-        r"[🎉🥳🎂🎊🍾]",
+        r"\b(?:thank you all|thanks everyone|thanks to (?:all|everyone|every|this community)|"
+        r"couldn'?t have done it without|thanks? to every(?:one|body)? who)\b",
+        r"[🎉🥳🎂🎊🍾🏆🥂]",
         r"\b(?:woo+ho+|yay+|hooray|huzzah)\b",
         r"\b(?:today|this week|this month|this year) (?:marks|is|was)\b",
         r"\b(?:passed|earned|won|achieved|(?:was|were|got) (?:selected|chosen|accepted|certified)|"
         r"became|(?:i'?m|i am|we'?re|we are) now (?:an? )?(?:official|certified))\b",
-        r"\b(?:big day|proud (?:moment|tonight|today)|feeling proud|made my (?:day|week)|new (?:house|"
-        r"home|chapter))\b",
+        r"\b(?:big day|proud (?:moment|tonight|today)|feeling proud|made my (?:day|week)|new "
+        r"(?:house|"
+        r"home|chapter)|what a (?:ride|journey|year)|never thought i'?d|so happy|proud of)\b",
         r"\bfull(?:y)? (?:automated|converted|migrated) (?:my|our|the) (?:house|home|flat|"
         r"apartment)\b",
+        r"\bfirst (?:try|attempt|time)\b[^.?\n]*!",
+        r"\b\d[\d,.]*k? (?:members|downloads|stars|installs|attendees|active installs|subscribers|"
+        r"bookings|customers)\b",
     ),
 )
 
@@ -344,46 +449,230 @@ _QUESTION_CUES: tuple[tuple[float, re.Pattern[str], str], ...] = tuple(
             r"beginner|recommend\w*)\b",
         ),
         (0.4, r"\bthanks? (?:in advance|for any help)\b|\bappreciate any\b|\btia\b"),
+        (
+            0.8,
+            r"\b(?:quick|small|simple|silly|dumb|stupid|newbie|noob|basic|beginner) (?:question|"
+            r"q)\b"
+            r"|\bquestion\s*:",
+        ),
     )
 )
 
 _NEWCOMER_TEXT = re.compile(
     r"\b(?:i'?m|i am) (?:brand |very |totally |quite )?new\b|\bjust (?:joined|got|bought|"
     r"started|set up|unboxed|received)\b|\bnewbie\b|\bnoob\b|\bbeginner\b|\bfirst (?:post|time|"
-    r"question|lumen|hub)\b|\bnew (?:here|to|member|user|owner)\b",
+    r"question)\b|\b(?:got|bought|ordered|installed|set up) my (?:very )?first\b|\bnew (?:here|to|member|user|owner)\b",
     re.IGNORECASE,
 )
 
-# Signals --------------------------------------------------------------------------------------
+
+# Evidence families ------------------------------------------------------------------------------
+# Each family is one general fact about a post; a moment is decided by how they combine (a failure
+# that many people share, or that began at a clock time, is a crisis; the same failure reported
+# by one member about the product is a complaint or a question).
 _REPEATED = re.compile(
-    r"\b(?:again|still|yet again|once more|third time|second time|fourth time|(?:\d+|two|three|"
+    r"\b(?:again|yet again|once more|third time|second time|fourth time|(?:\d+|two|three|"
     r"four|five)(?:rd|th|nd)? time|keeps? (?:happening|coming back)|every (?:single )?time|"
-    r"for (?:weeks|months|days)|repeatedly|over and over|no fix yet|recurring|in a row|"
-    r"back to back|like last time|as (?:before|last time))\b",
+    r"for (?:weeks|months)|repeatedly|over and over|no fix yet|recurring|in a row|"
+    r"back to back|like last time|as (?:before|last time)|(?:twice|three times) (?:now|already)|"
+    r"every single day)\b",
     re.IGNORECASE,
 )
 _SECURITY = re.compile(
-    r"\b(?:security|vulnerab\w*|exploit\w*|cve-\d+|breach\w*|hack(?:ed|er|ers)|compromised|"
-    r"unauthori[sz]ed|leak(?:ed|ing|s)?|exposed|phishing|malware|someone else'?s (?:hub|home|"
-    r"account|lights|data)|strangers?'?s? (?:hub|home|account|lights)|other (?:people'?s|users'?) "
-    r"(?:hubs?|homes?|accounts?|data|lights|scenes))\b",
+    r"\b(?:security (?:issue|hole|flaw|problem|bug|incident|risk|breach)|vulnerab\w*|exploit\w*|"
+    r"cve-\d+|breach\w*|hack(?:ed|er|ers)|compromised|unauthori[sz]ed|leak(?:ed|ing|s)? "
+    r"(?:my|our|the|your|user|customer|personal|private|api|all)|(?:token|key|password|data|"
+    r"credentials|details|info\w*) (?:was |were |is |are |got |being )?(?:leaked|exposed)|"
+    r"expos(?:es|ed|ing) (?:my|our|the|your|user|customer|personal|private|api|all)|phishing|"
+    r"malware|malicious|spyware|keylogger|trojan|ransomware|virus|antivirus|attacked|dumped|"
+    r"(?:log ?in|sign-?in|access|logged in|signed in) from (?:\w+ ){0,2}(?-i:[A-Z])\w+|"
+    r"never been there|not from us|(?:logged|signed) (?:me |us )?in(?:to| to) (?:\w+ ){0,2}"
+    r"(?:neighbou?r|someone|a stranger|another|other|a different)\w*'?s?|(?:i|we) can (?:control|"
+    r"see|access|edit|read|open|change) their\b|ask(?:ing|ed|s)? (?:\w+ ){0,2}for (?:my |our |your "
+    r"|their |"
+    r"bank |card )*(?:bank details|card (?:details|numbers?)|passwords?|log ?in details|"
+    r"credentials|pin|social security|ssn|verification codes?|2fa codes?)|(?:i |we )?(?:don'?t|do "
+    r"not) own|(?:i |we )?(?:didn'?t|did not|never) "
+    r"(?:make|buy|order|authori[sz]e|approve)\b|(?:data|account|money|card) (?:is |are )?"
+    r"(?:still )?safe|redirect\w* (?:me |us |you )?to (?:an? )?(?:weird|strange|suspicious|unknown|"
+    r"fake|different|betting|scam)|(?:weird|strange|suspicious) redirect|"
+    r"(?:password|reset|log ?in|sign-?in|verification|security|2fa) (?:\w+ ){0,3}(?:i|that i) "
+    r"(?:never|didn'?t|did not) (?:ask|request)\w*|(?:scam|fake) (?:e-?mail|message|link|site|page|"
+    r"dm)|"
+    r"(?:someone|somebody) else'?s|strangers?'s|strangers'|other (?:people|users|customers|members|"
+    r"players|students|patients|clients|families)'?s?\b[^.!?\n]{0,40}\b(?:data|accounts?|"
+    r"invoices?|bookings?|names?|e-?mails?|addresses|phone numbers|details|files|messages|orders|"
+    r"homes?|hubs?|photos|records|payments?)|another (?:user|customer|member|person|player)'?s|"
+    r"(?:i|we) (?:can|could) see (?:other|someone|strangers|another|people'?s|their)|"
+    r"(?:logged|signed) in from (?:another|a different|an unknown|a strange)|"
+    r"(?:e-?mail|password|phone number|recovery \w+) (?:was|has been|got|had been) changed|"
+    r"(?:i )?(?:didn'?t|did not|never) (?:do|authori[sz]e|make|request) (?:that|this|those|these|"
+    r"it)\b|without (?:a |any )?(?:password|authenticat\w*|login)|in plain ?text|"
+    r"sends? [^.!?\n]{0,50}\bto (?:an? )?(?:unknown|third[- ]party|remote|external|random|"
+    r"strange|suspicious) (?:server|domain|site|host|address|url))\b",
     re.IGNORECASE,
 )
 _DATA_LOSS = re.compile(
-    r"\b(?:data loss|(?:shows?|showing|says|lists?) (?:0|no|zero) (?:backups|scenes|devices|"
-    r"automations|homes)|lost (?:all|every|my|our)\b[^.]{0,40}(?:scenes|settings|automations|data|"
-    r"config\w*|backups?|history|schedules)|wiped|erased|deleted (?:all|every|my)|(?:scenes|"
-    r"settings|automations|backups?|data|schedules|history) (?:are |is |got |were )?(?:gone|"
-    r"lost|missing|deleted|disappeared|vanished|wiped))",
+    r"\b(?:data loss|wiped|erased|(?:is|are|was|were|keeps?|started) (?:\w+ )?deleting|lost \d+|"
+    r"(?:deleted|removed) (?:\d+|my|our)\b|(?:resets?|wipes?) (?:\w+ ){0,3}(?:to )?factory "
+    r"(?:settings|defaults)|factory[- ]reset (?:all|every|my|our)|lost (?:all|every|everything|my "
+    r"(?:entire|whole)|our (?:entire|"
+    r"whole)|(?:\w+ ){0,2}(?:years?|months?) of)|(?:deleted|removed) (?:all|every|everything)|"
+    r"(?:all|every|entire|whole|everything)\b[^.!?\n]{0,50}\b(?:gone|vanished|disappeared|"
+    r"missing|deleted|wiped|empty)|(?:shows?|showing|says|lists?) (?:an? )?(?:0|no|zero|empty) "
+    r"(?:\w+ )?(?:backups?|files|data|items|scenes|devices|photos|messages|history|posts|progress|"
+    r"records|projects|notes|contacts|saves?|songs|playlists|orders)|(?:years?|months?|weeks?) of "
+    r"(?:\w+ ){0,2}(?:progress|data|work|photos|"
+    r"notes|history|saves?)?\s?(?:\w+ ){0,2}(?:gone|lost|wiped|deleted|vanished)|(?:progress|"
+    r"library|history|notes|files|photos|backups?|scenes|"
+    r"settings|automations|data|saves?|save files?) (?:are |is |got |were |has |have )?(?:been )?"
+    r"(?:gone|lost|missing|deleted|disappeared|vanished|wiped))\b",
     re.IGNORECASE,
 )
-_MANY = re.compile(
-    r"\b(?:everyone|everybody|all of us|same here|me too|also (?:seeing|having|getting|"
-    r"affected)|not (?:just|only) me|(?:multiple|several|many|lots of|dozens of|hundreds of|"
-    r"other) (?:users|people|members|customers|households|reports)|whole (?:house|community|"
-    r"neighbou?rhood|office|building)|widespread|outage|all (?:my|our) (?:hubs|devices|lights|"
-    r"bulbs|homes|sites|customers|installations)|down for (?:everyone|all)|worldwide|every region|"
-    r"status page)\b",
+_SAFETY = re.compile(
+    r"\b(?:overheat\w*|(?:got|gets|getting|was|is|became) (?:really |very |extremely |too |"
+    r"super )?hot\b|smok(?:e|ing|ed)\b|burn(?:ing|t|ed) (?:smell|plastic|out)|smell\w* (?:of |"
+    r"like )?(?:burn\w*|plastic|hot|melt\w*|gas|smoke)|melt(?:ed|ing)|caught fire|on fire|fire "
+    r"hazard|spark(?:s|ed|ing)?|(?:burn|black|scorch) marks?|swell(?:ed|ing)|swollen|hissing|"
+    r"explod\w*|electric(?:al)? shock|"
+    r"shocked me|injur\w*|(?:adults?|strangers?) (?:\w+ ){0,2}(?:he|she|they|my (?:son|"
+    r"daughter|kid|child)) (?:doesn'?t|don'?t|does not) know|grooming|predator\w*|scorch\w*|carbon "
+    r"monoxide|gas leak|choking hazard)\b",
+    re.IGNORECASE,
+)
+_MONEY_WRONG = re.compile(
+    r"\b(?:(?:charged|billed|debited) (?:me |us |them |customers )?(?:twice|two times|three "
+    r"times|\d+ times|double|multiple times|again)|(?:two|three|\d+|double|duplicate) "
+    r"(?:identical |pending )?(?:payments|charges|transactions)|payments? (?:are |is )?(?:failing|"
+    r"declined)|card(?:s)? (?:are |is |being )?declined|declined on every card)\b",
+    re.IGNORECASE,
+)
+_OUTAGE = re.compile(
+    r"\b(?:(?:is|are|went|goes|go|been|being|was|were|it'?s|still|all|completely|totally|"
+    r"seems?) down|down (?:for|again|since|right now|at the moment|here|too)|down(?=\?)|"
+    r"offline|outage|unreachable|unavailable|not (?:loading|responding|reachable|working|syncing|"
+    r"updating|saving|taking|accepting)|(?:on|by) (?:their|its|them|it)(?:sel(?:f|ves)| own)|"
+    r"haven'?t (?:updated|synced|loaded|arrived)|can'?t get (?:into|in|on|to|past|any)|"
+    r"none of (?:my|our|the) (?:\w+ ){1,2}(?:go through|work|load|sync|upload|arrive|show)|"
+    r"having (?:issues|problems|trouble)|(?:problems?|issues?|trouble) with (?:the |your )?\w+ "
+    r"(?:today|right now|tonight|this morning)|(?:nobody|no one|none of (?:us|them))\b[^.!?\n]"
+    r"{0,40}\bcan (?:\w+ ){0,2}(?:connect|log|sign|access|reach|load|get|play|join|work|use|see)|"
+    r"(?:won'?t|doesn'?t|don'?t|can'?t|cannot|couldn'?t|unable to|not able to|fails? to|failing "
+    r"to) (?:even |any ?more |at all )?(?:log ?in|sign ?in|log on|connect|load|open|start|boot|go "
+    r"through|reach|access|sync|upload|download|join|pay|check ?out|play|stream|send|receive|work|"
+    r"turn on|launch|respond|save)|stopped (?:working|loading|syncing|responding|connecting)|"
+    r"stop(?:ped)? working|keeps? (?:spinning|loading|crashing|timing out|disconnecting)|"
+    r"just spin\w*|spinning|timing out|timed out|time-?outs?|time out|returning errors?|"
+    r"(?:very |super |really |extremely |painfully )?slow|lagging|throwing (?:an? )?errors?|"
+    r"(?:error|code|http|status)\W{0,3}\d{3,}|5\d\d (?:errors?|bad gateway|service unavailable|"
+    r"internal)|50[0234]s|50[234]|lost (?:access|connection)|disconnect(?:ed|s)|locked out|"
+    r"logged (?:\w+ )?out|log(?:s|ging)? (?:\w+ )?out every|permission denied|declined|"
+    r"crash(?:es|ing|ed)?|boot ?loop|brick(?:ed|ing)|dead|died|not working|broken|"
+    r"nothing (?:works|worked|loads|loaded|happens|updates|updated|syncs|synced|saves|saved|"
+    r"arrives|arrived|shows|showed)|(?:don'?t|doesn'?t) go through|(?:is|are) failing|"
+    r"fail(?:s|ed|ing)|errors?|drain\w*|stuck (?:on|at|in)|(?:page|screen|app|site) is blank|"
+    r"blank (?:page|screen)|disappeared|(?:weird|strange|suspicious) redirect|(?:all|everything) "
+    r"(?:\w+ ){0,3}(?:at once|at the same time|simultaneously)|randomly (?:turn|switch|fire|"
+    r"trigger|restart|reboot)\w*|invalid (?:credentials|password|token|session)|(?:never|doesn'?t|"
+    r"didn'?t|don'?t) (?:arrives?|come|comes|show up|shows up))\b",
+    re.IGNORECASE,
+)
+_BREADTH = re.compile(
+    r"\b(?:for (?:me|us) and (?:my|our) \w+|(?:and|&) (?:my|our) (?:husband|wife|partner|kids?|"
+    r"son|daughter|team|colleagues?|friends?|brother|sister|neighbou?rs?|family|flatmates?)|"
+    r"neither (?:can|does|do|is|are) (?:my|our|anyone)|every (?:single )?(?:user|customer|member|"
+    r"player|student|one of (?:us|them))|our (?:customers|users|clients|students|players|"
+    r"members|visitors|guests)|any of (?:my|our) \w+|(?:whole|entire) \w+ (?:too|as well)|"
+    r"whole (?:party|group|squad|lobby|server|family)|same (?:thing|problem|issue|here|story) "
+    r"(?:at|for|with|in|on|over)|(?:at|in|for) my (?:parents|friends?|neighbou?rs?|sisters?|"
+    r"brothers?|mum|mom|dad|office|work)'?s?\b|across (?:town|the (?:city|country|street))|"
+    r"any(?:one|body) else|is it (?:just|only) me|or (?:is it )?just me|not (?:just|only) me|"
+    r"not the only one|(?:for|to) (?:everyone|everybody)|everyone (?:is|else|here|in|on|has|i)|"
+    r"everybody|all of us|same here|me too|others (?:are|have|report|say|see|in)|other (?:users|"
+    r"people|players|customers|members|accounts|households|schools)|(?:several|many|multiple|lots "
+    r"of|dozens of|hundreds of|a (?:few|couple of|dozen)) (?:other )?(?:users|people|members|"
+    r"customers|players|households|friends|reports|posts|threads|accounts|of us|of them)|"
+    r"(?:my|our|a) (?:colleague|co-?worker|neighbou?r|friend|sister|brother|wife|husband|partner|"
+    r"mum|mom|dad|team ?mate|flatmate|roommate)s?'?s?\b[^.!?\n]{0,60}\b(?:too|as well|also|same|"
+    r"has it|have it)|(?:whole|entire) (?:team|company|office|school|class|household|family|guild|"
+    r"clan|organi[sz]ation|org|building|community|street|department|association)|all (?:of )?"
+    r"(?:my|our) (?:\w+ ){0,2}(?:devices|accounts|customers|users|members|hubs|sites|machines|"
+    r"players|computers|phones|bulbs|lights|homes|servers|projects|repos|students|staff|employees|"
+    r"teachers|classes|stores|locations)|all (?:our|the|of the) (?:customers|users|members|"
+    r"players|students|teachers|hubs|devices|servers|schools|clients)|(?:phone|laptop|tablet|"
+    r"desktop|pc|mac)s?,? (?:and |\w+ ){0,3}(?:phone|laptop|tablet|desktop|pc|browser|mac)|every "
+    r"(?:device|browser|page|region|account|customer|user|card|match|server)|across (?:all|every)|"
+    r"widespread|worldwide|in (?:another|a different|other) (?:city|town|country|region|office)|"
+    r"(?:reddit|discord|twitter|facebook|fb group|subreddit|mastodon)\b[^.!?\n]{0,40}\b(?:full of|"
+    r"same|too|also|people|reports?|says?)|(?:none|all|every one|each) of (?:the|our|my) \w+|"
+    r"(?:nobody|no one|none of us) (?:in|at|from|on) (?:my|our|the)|"
+    r"(?:\d{2,}|dozens|hundreds|thousands) (?:of )?(?:users|people|customers|members|players|"
+    r"schools|classrooms|hubs|devices|reports))\b",
+    re.IGNORECASE,
+)
+_ONSET = re.compile(
+    r"\b(?:since (?:this morning|this afternoon|this evening|tonight|last night|midnight|noon|"
+    r"lunch(?:time)?|yesterday|about|around|an? hour|(?:a )?few (?:minutes|hours)|\d{1,2}(?:[:.h]"
+    r"\d{2})?\s*(?:am|pm|utc|cet|cest|gmt|est|edt|pst|pdt|bst|o'?clock|h)?\b)|(?:for|in|over) the "
+    r"(?:last|past) (?:few |couple of |\d+ )?(?:minutes?|hours?|mins?|hrs?)|(?:an?|one|two|"
+    r"three|few|\d+|ten|twenty|thirty|couple of) (?:minutes?|mins?|hours?|hrs?) (?:ago|now)|"
+    r"(?:\d+|two|three|four|five) times in (?:\d+|a few|ten|twenty|the last) (?:minutes?|mins?|"
+    r"hours?)|overnight|all of a sudden|suddenly|right now|just now|as of (?:now|today|this "
+    r"morning)|at the moment|since (?:about |around )?(?:\w+ )?(?:minutes?|hours?)|this morning|"
+    r"last night|tonight|today|since (?:the )?(?:last|latest) (?:hour|few minutes)|for (?:the "
+    r"(?:last |past )?)?(?:\d+|one|two|three|four|five|six|several|a few|a couple of|an?) "
+    r"(?:hours?|hrs?|minutes?|mins?)(?! ago))\b",
+    re.IGNORECASE,
+)
+# Shared infrastructure failing is everyone's problem even when one member reports it.
+_SHARED_FAILURE = re.compile(
+    r"\b(?:servers?|cloud|site|website|api|log ?in|checkout|payments?|store|service|platform|"
+    r"backend|sync|network)\b (?:\w+ ){0,3}?(?:is|are|has been|have been|was|were|went|goes|"
+    r"seems?|keeps?|'s)(?: \w+)? (?:down|offline|unreachable|unavailable|failing|returning errors?|"
+    r"timing out|not (?:responding|loading|working))\b",
+    re.IGNORECASE,
+)
+_RECURRING = re.compile(
+    r"\b(?:every (?:few |couple of )?(?:days?|weeks?|nights?|mornings?|evenings?|months?)|"
+    r"sometimes|occasionally|from time to time|now and then|once a (?:day|week|month))\b",
+    re.IGNORECASE,
+)
+_STATUS_QUESTION = re.compile(
+    rf"\b(?:(?:is|are) (?:the |your |our )?(?:\w+ ){{0,2}}{_THING} (?:down|offline|broken|"
+    r"failing|having (?:issues|problems)|being attacked|still (?:up|working|running|taking|"
+    r"accepting))|is (?:there|something) (?:an? )?(?:outage|incident|problem|issue|bug|"
+    r"maintenance)?\s?(?:going on|happening|wrong|broken|on your|today)|is there (?:an? )?"
+    r"(?:outage|incident|maintenance)|anything going on|what'?s (?:going on|happening)|on (?:your|"
+    r"their) (?:end|side)|known (?:issue|outage|incident)|is (?:the team|staff|anyone|support) "
+    r"aware|status page|what(?:'s| is) (?:\w+ )?(?:going on|happening)|did (?:something|anything) "
+    r"(?:happen|change|break)|(?:did|has|have) "
+    r"(?:the )?(?:\S+ ){0,2}(?:stop(?:ped)? working|been pulled|go(?:ne)? down|broken)|"
+    r"(?:is|are) (?:the )?\w+ working for (?:anyone|people|everyone|others|you)|working for "
+    r"(?:anyone|everyone|people) else|is (?:it|this) (?:a )?(?:known|widespread)|"
+    r"any(?:one|body) else(?:'s)? (?:\w+ )?(?:having|seeing|getting|experiencing|notic\w*|"
+    r"unable|can'?t|with|affected|lose|losing|lost|stuck)|(?:does|do|is) any(?:one|body) "
+    r"(?:else )?(?:have|having|get|getting|see|seeing) (?:problems?|issues?|trouble|errors?)|"
+    r"is it (?:just|only) me|or (?:is it )?just me|not (?:just|only) me|same for you|for "
+    r"any(?:one|body)\?|any news on (?:the )?(?:\w+ )?(?:problem|issue|outage|bug|incident)|"
+    r"should (?:we|i) (?:hold|stop|pause|roll ?back))",
+    re.IGNORECASE,
+)
+_WORRY = re.compile(
+    r"\b(?:should (?:i|we) be (?:worried|concerned)|scared|panic\w*|is (?:my|our) (?:data|account|"
+    r"money|info\w*) safe|what (?:do|should|can) (?:i|we) do\b|(?:please )?help ?!|urgent|asap|"
+    r"emergency)",
+    re.IGNORECASE,
+)
+_WARNING = re.compile(
+    r"\b(?:psa|heads[- ]up|warning|beware|be careful|careful with|do not (?:update|install|"
+    r"upgrade|click)|don'?t (?:update|install|upgrade|click|open)|hold off|check (?:your|their) "
+    r"(?:accounts?|logs|diagnostics|statements|devices)|before installing|others should check)\b",
+    re.IGNORECASE,
+)
+_NO_TROUBLE = re.compile(
+    r"\b(?:without|zero|no|0|never (?:had|saw|seen) (?:an?|any)|not (?:a|one)) (?:a |any |one |"
+    r"single |more )*(?:crash(?:es)?|downtime|outages?|problems?|issues?|reboots?|incidents?|"
+    r"errors?|failures?|hiccups?|disconnects?|bugs?)\b",
     re.IGNORECASE,
 )
 _SAME_HERE = re.compile(
@@ -392,14 +681,34 @@ _SAME_HERE = re.compile(
     re.IGNORECASE,
 )
 _STAFF_WORDS = re.compile(
-    r"\b(?:staff|support(?: team)?|admins?|moderators?|mods|devs|developers|the team|lumen team|"
+    r"\b(?:staff|support(?: team)?|admins?|moderators?|mods|devs|developers|the team|"
     r"community team|customer service)\b",
+    re.IGNORECASE,
+)
+# Who a grievance is aimed at: the company and its product (complaint) or another member (conflict).
+_COMPANY_TARGET = re.compile(
+    r"\b(?:you guys|you people|your (?:team|company|support|staff|devs|developers|moderation|"
+    r"customer service|store|shop|product|app|service|update|pricing|prices|policy|platform|"
+    r"site|website)|(?:the |customer )?support|customer service|the (?:company|devs|developers|"
+    r"team|staff|store|shop|brand|manufacturer|vendor)|refund|ticket|subscription|subscriber|"
+    r"price|pricing|paid|paying|charged|order(?:ed)?|shipping|warranty|update|patch|redesign|"
+    r"release|version|firmware|premium|plan)\b",
+    re.IGNORECASE,
+)
+_MOD_REPORT = re.compile(
+    r"\b(?:mods?|moderators?|admins?)\b,? (?:please|pls|can|could|would|need to|should|"
+    r"have to|must)\b[^\n]{0,120}\b(?:user|member|poster|he|she|they|him|her|"
+    r"them|insult\w*|harass\w*|thread|following|mock\w*|attack\w*|spam\w*)\b|\b(?:this|that) "
+    r"(?:user|member|guy|person|poster) (?:has|is|keeps|always|been)\b|\b(?:two|some|these|those|"
+    r"several) (?:users|members|people) (?:have been|are|keep) (?:trading|throwing|fighting|"
+    r"arguing|insult\w*)|\b(?:following|stalking|harass\w*|bullying) me\b",
     re.IGNORECASE,
 )
 _HOSTILE = re.compile(
     r"\b(?:idiot|moron|stupid|dumb|clueless|troll\w*|shut up|get lost|nobody asked|rtfm|"
     r"clown|pathetic|ridiculous|you'?re wrong|you are wrong|don'?t know what you'?re talking|"
-    r"know[- ]it[- ]all|condescending|arrogant|toxic|fanboy|grow up|get a clue|go away)\b",
+    r"know[- ]it[- ]all|condescending|arrogant|toxic|fanboy|grow up|get a clue|go away|trash|"
+    r"junk|amateur\w*|uninstall|bots?|noobs?|lazy)\b",
     re.IGNORECASE,
 )
 _ANGER = re.compile(
@@ -421,34 +730,18 @@ _PROBLEM_PHRASES = re.compile(
 )
 _BITTER = re.compile(
     r"\b(?:thanks for nothing|thanks a lot,? (?:not|now)|no thanks to|great job breaking|"
-    r"well done,? (?:lumen|guys|team)|good job,? (?:lumen|guys|team)|what a joke)\b",
-    re.IGNORECASE,
-)
-_BREAKAGE = re.compile(
-    r"\b(?:won'?t (?:load|open|start|boot|respond|connect)|error|errors|fail(?:s|ed|ing)?|"
-    r"slow|broken|missing|gone|disappeared|stuck|frozen|crash\w*|random(?:ly)?|on (?:their|its) "
-    r"own|0 (?:backups|devices|scenes)|no longer)\b",
-    re.IGNORECASE,
-)
-_IMMEDIATE = re.compile(
-    r"\b(?:right now|just now|at the moment|currently|since (?:this morning|last night|tonight|"
-    r"today|yesterday|\d{1,2}(?::\d{2})?\s*(?:am|pm|utc|cet|gmt)?|about|an? (?:hour|few))|"
-    r"(?:an?|\d+|few) (?:hours?|minutes?|mins?) ago|this morning|tonight|last night|suddenly|"
-    r"all of a sudden|started (?:\w+ing|to)|as of (?:now|today))\b",
-    re.IGNORECASE,
-)
-_SCOPE = re.compile(
-    r"\b(?:all|every|none of|nothing|everything|whole|entire|my account|our (?:school|office|"
-    r"building|company|customers)|other (?:city|cities|people|users))\b",
+    r"well done,? (?:guys|team|everyone)|good job,? (?:guys|team|everyone)|what a joke)\b",
     re.IGNORECASE,
 )
 _SECOND_PERSON_BLAME = re.compile(
     r"\b(?:you|your|you'?re|you'?ve)\b[^.!?\n]{0,60}\b(?:wrong|false|lie|lying|rude|claim|"
-    r"keep|always|never|think|prove|delete|belong|stop|twist|been \w+ing)\w*",
+    r"keep|always|never|only|think|prove|delete|belong|stop|twist|lectur|mock|pretend|decide|"
+    r"show up|been \w+ing)\w*",
     re.IGNORECASE,
 )
 _DIRECTIVE = re.compile(
-    r"\b(?:i'?ve|i have) (?:already )?(?:asked|told) you\b|\bkeep (?:your|it|this|that|the) [\w ]{0,20}"
+    r"\b(?:i'?ve|i have) (?:already )?(?:asked|told) you\b|\bkeep (?:your|it|this|that|the) [\w "
+    r"]{0,20}"
     r"\bout of\b|\b(?:please|just) (?:stop|don'?t|leave)\b|\b(?:stop|quit) \w+ing\b",
     re.IGNORECASE,
 )
@@ -492,6 +785,7 @@ class _Features:
     evidence: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
     addresses_member: bool = False  # the post answers or names another (non-staff) member
+    answers_staff: bool = False  # replies to staff: a grievance is aimed at the company
     sentiment: float = 0.0
     sentiment_label: SentimentLabel = "neutral"
 
@@ -550,7 +844,7 @@ def _content_words(text: str) -> set[str]:
     stop = {
         "the", "and", "for", "with", "that", "this", "have", "has", "but", "not", "are", "was",
         "you", "your", "our", "after", "from", "just", "again", "still", "when", "what", "they",
-        "hub", "lumen", "any", "can", "does", "did", "about", "there", "been", "will", "would",
+        "hub", "app", "any", "can", "does", "did", "about", "there", "been", "will", "would",
         "thanks", "thank", "hi", "hello", "please", "issue", "problem", "same",
     }  # fmt: skip
     return {w for w in re.findall(r"[a-z][a-z0-9.]{2,}", text.lower()) if w not in stop}
@@ -568,28 +862,37 @@ def _repeated_problem(post: Post, text: str) -> str | None:
     return None
 
 
+# Words that start a post with a capital and a comma without naming anyone ("Honestly, you ...").
+_NOT_A_NAME = frozenset(
+    "hi hey hello thanks thank sorry well ok okay so yes no honestly seriously look listen "
+    "mods admins guys folks everyone all also again update edit ps note wow ugh lol oh and but "
+    "still anyway actually basically friends people team support staff yeah nope please".split()
+)
+_VOCATIVE = re.compile(
+    r"(?:^|\n|[.!?]\s)\s*(?:(?:ok|okay|look|listen|well|sorry|honestly|hey|dude|mate|so|right|"
+    r"yeah|no),?\s+)?@?(?-i:([A-Z][a-z]{1,15})),\s",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you'?re|you'?ve|yours|u|ur)\b", re.IGNORECASE)
+
+
 def _thread_signals(post: Post, feats: _Features) -> None:
-    """Hostility and 'same here' in the thread; who the member is answering."""
-    others = [m for m in post.thread if m.author != post.member.handle or m.author is None]
-    hostile = [m for m in post.thread if not m.is_staff and _HOSTILE.search(m.text)]
+    """Hostility and 'same here' in the thread; whom the member is answering."""
+    others = [m for m in post.thread if m.author is None or m.author != post.member.handle]
+    hostile = [m for m in others if not m.is_staff and _HOSTILE.search(m.text)]
     if hostile:
         feats.signals.append("heated_thread")
-        feats.scores[T.CONFLICT] += 1.0 + 0.5 * min(len(hostile), 3)
+        feats.scores[T.CONFLICT] += 0.8 + 0.4 * min(len(hostile), 3)
         feats.evidence.append(f"thread: {len(hostile)} hostile message(s)")
-    same = [m for m in post.thread if _SAME_HERE.search(m.text) or _MANY.search(m.text)]
+    same = [m for m in post.thread if _SAME_HERE.search(m.text) or _BREADTH.search(m.text)]
     if len(same) >= 2:
         feats.signals.append("many_affected")
         feats.scores[T.CRISIS] += 1.0 + 0.5 * min(len(same), 4)
         feats.evidence.append(f"thread: {len(same)} members report the same")
     member_authors = {m.author.lower() for m in others if m.author and not m.is_staff}
     staff_authors = {m.author.lower() for m in post.thread if m.author and m.is_staff}
-    mentioned = {h.lower() for h in re.findall(r"@([\w.-]+)", feats.text)}
-    if mentioned & member_authors and _HOSTILE.search(feats.text):
-        feats.scores[T.CONFLICT] += 2.0
-        feats.evidence.append("conflict: hostile reply to another member")
-    elif mentioned & member_authors and feats.scores[T.CONFLICT] > 0:
-        feats.scores[T.CONFLICT] += 1.5
-        feats.evidence.append("conflict: addresses another member by @handle")
+    mentioned = {h.lower().rstrip(".") for h in re.findall(r"@([\w.-]+)", feats.text)}
+    mentioned -= staff_authors | {"mods", "mod", "admin", "admins", "staff", "support", "team"}
     if mentioned & staff_authors or _STAFF_WORDS.search(feats.text):
         feats.signals.append("mentions_staff")
     name_parts = {
@@ -599,16 +902,21 @@ def _thread_signals(post: Post, feats: _Features) -> None:
         if len(part) >= 3
     }
     words = set(re.findall(r"[a-z]+", feats.text.lower()))
+    second_person = _SECOND_PERSON.search(feats.text) is not None
+    vocative = next(
+        (
+            m.group(1)
+            for m in _VOCATIVE.finditer(feats.text)
+            if m.group(1).lower() not in _NOT_A_NAME
+        ),
+        None,
+    )
     last = others[-1] if others else None
-    second_person = re.search(r"\byou(?:'re|r|'ve)?\b", feats.text, re.IGNORECASE) is not None
+    feats.answers_staff = last is not None and last.is_staff
     answering = last is not None and not last.is_staff and second_person
-    if (mentioned & member_authors) or (name_parts & words) or answering:
+    if mentioned or (name_parts & words) or answering or (vocative and second_person):
         feats.addresses_member = True
-    if answering:
-        # Answering another member in the second person: complaint cues are probably aimed at them.
-        if feats.scores[T.CONFLICT] > 0:
-            feats.scores[T.CONFLICT] += 1.0
-            feats.evidence.append("conflict: second-person reply to a member")
+        feats.evidence.append("addresses another member")
 
 
 def _score_cues(feats: _Features) -> None:
@@ -635,47 +943,124 @@ def _question_score(feats: _Features) -> float:
     return min(total, QUESTION_CAP)
 
 
+def _crisis_evidence(feats: _Features) -> None:
+    """A crisis is a failure that is broad (others too), sudden (since a time), or dangerous
+    (security, data loss, money taken wrongly, physical harm), whatever the tone: a calm
+    "is anyone else unable to log in?" counts as much as a shout."""
+    text, scores = feats.text, feats.scores
+    security = _SECURITY.search(text)
+    if security:
+        feats.signals.append("security")
+        scores[T.CRISIS] += 3.0
+        feats.evidence.append(f"crisis: security or privacy '{security.group(0)[:40]}'")
+    loss = _DATA_LOSS.search(text)
+    if loss:
+        feats.signals.append("data_loss")
+        scores[T.CRISIS] += 2.2
+        feats.evidence.append(f"crisis: data loss '{loss.group(0)[:40]}'")
+    safety = _SAFETY.search(text)
+    if safety:
+        feats.signals.append("safety")
+        scores[T.CRISIS] += 3.0
+        feats.evidence.append(f"crisis: physical danger '{safety.group(0)[:40]}'")
+    money = _MONEY_WRONG.search(text)
+    if money:
+        scores[T.CRISIS] += 2.0
+        feats.evidence.append(f"crisis: money taken wrongly '{money.group(0)[:40]}'")
+    failure = _OUTAGE.search(text)
+    harm = bool(loss or money or security or safety)
+    breadth = _BREADTH.search(text)
+    onset = _ONSET.search(text)
+    status = _STATUS_QUESTION.search(text)
+    if status:
+        # "Is the site down?", "is anyone else unable to log in?": asking whether it is broken
+        # for everyone is how many members report an incident.
+        scores[T.CRISIS] += 2.0 if failure or harm else 1.2
+        feats.evidence.append(f"crisis: asks if it is broken for all '{status.group(0)[:30]}'")
+    if not (failure or harm):
+        return
+    if failure:
+        scores[T.CRISIS] += 0.6
+        feats.evidence.append(f"crisis: failure '{failure.group(0)[:30]}'")
+    shared = _SHARED_FAILURE.search(text)
+    if shared:
+        scores[T.CRISIS] += 1.0
+        feats.evidence.append(f"crisis: a shared service fails '{shared.group(0)[:40]}'")
+    if breadth:
+        if "many_affected" not in feats.signals:
+            feats.signals.append("many_affected")
+        scores[T.CRISIS] += 2.0
+        feats.evidence.append(f"crisis: others affected '{breadth.group(0)[:40]}'")
+    if onset and not _RECURRING.search(text):
+        scores[T.CRISIS] += 1.2
+        feats.evidence.append(f"crisis: since a time '{onset.group(0)[:30]}'")
+    else:
+        onset = None
+    if _WARNING.search(text):
+        scores[T.CRISIS] += 1.0
+        feats.evidence.append("crisis: warns others")
+    worry = _WORRY.search(text)
+    if worry:
+        scores[T.CRISIS] += 0.8
+        feats.evidence.append(f"crisis: alarm '{worry.group(0)[:30]}'")
+    if not (harm or breadth or onset) and scores[T.CONTRIBUTION] >= 2.5:
+        # A guide or a fix about an error is not an incident report.
+        scores[T.CRISIS] *= 0.5
+
+
+def _conflict_evidence(feats: _Features, blame: bool) -> None:
+    """Conflict is aimed at a member: a named or answered member plus an accusation, or a call
+    to the moderators about someone. The same words aimed at the company are a complaint."""
+    scores, text = feats.scores, feats.text
+    lexical = scores[T.CONFLICT]
+    directive = _DIRECTIVE.search(text) is not None
+    if _MOD_REPORT.search(text):
+        scores[T.CONFLICT] += 2.0
+        feats.evidence.append("conflict: reports a member to the moderators")
+    if not feats.addresses_member:
+        return
+    if lexical > 0:
+        scores[T.CONFLICT] += 1.5
+        feats.evidence.append("conflict: the clash is aimed at a member")
+    if blame or directive:
+        scores[T.CONFLICT] += 1.5
+        feats.evidence.append("conflict: tells another member off")
+
+
 def _score(post: Post) -> _Features:
     raw = "\n".join(part for part in (post.title, post.text) if part)
-    text = clean_text(raw)
+    text = _NO_TROUBLE.sub("without trouble", clean_text(raw))
     feats = _Features(text=text)
     feats.signals.extend(_member_signals(post, text))
     _score_cues(feats)
     _thread_signals(post, feats)
-
-    if _SECURITY.search(text):
-        feats.signals.append("security")
-        feats.scores[T.CRISIS] += 1.0
-    if _DATA_LOSS.search(text):
-        feats.signals.append("data_loss")
-        feats.scores[T.CRISIS] += 1.0
-    many = _MANY.search(text)
-    problem = feats.scores[T.CRISIS] > 0 or _PROBLEM_PHRASES.search(text) is not None
-    if many and problem and "many_affected" not in feats.signals:
-        feats.signals.append("many_affected")
-        feats.scores[T.CRISIS] += 1.0
-        feats.evidence.append(f"crisis: many affected '{many.group(0)}'")
+    _crisis_evidence(feats)
     repeated = _repeated_problem(post, text)
     if repeated:
         feats.signals.append("repeated_problem")
         feats.evidence.append(repeated)
-        if feats.scores[T.COMPLAINT] > 0:
-            feats.scores[T.COMPLAINT] += 0.8
+        # The same trouble again is a grievance even when it is told calmly.
+        newcomer = "newcomer" in feats.signals
+        feats.scores[T.COMPLAINT] += 0.8 if feats.scores[T.COMPLAINT] > 0 or not newcomer else 0.0
 
     asked = _question_score(feats)
     question = (0.5 if asked > 0 else 0.25) + asked  # `question` is also the fallback
     _structural(feats, raw, asked)
-    # "Is the cloud down?", "How is this acceptable?": the asking serves another moment.
-    # A newcomer's first question stays the moment: onboarding matters most.
     newcomer = "newcomer" in feats.signals
-    if not newcomer and max(feats.scores[T.CRISIS], feats.scores[T.COMPLAINT]) >= SUBORDINATE_AT:
+    # "Is the cloud down?", "Why does every update make it slower?": the asking serves another
+    # moment. A newcomer's first question stays the moment unless it reports a crisis or a clash.
+    others = (T.CRISIS, T.CONFLICT) if newcomer else (T.CRISIS, T.COMPLAINT, T.CONFLICT)
+    strongest = max(feats.scores[kind] for kind in others)
+    if strongest >= SUBORDINATE_AT + (1.0 if newcomer else 0.0):
         question *= 0.7
     if newcomer:
+        # A greeting wrapped around a real question is still a first question.
         feats.scores[T.FIRST_QUESTION] = question + (0.6 if asked > 0 else 0.0)
+        feats.scores[T.FIRST_QUESTION] += 0.4 if asked >= 2.0 else 0.0
         feats.scores[T.QUESTION] = question * 0.4
         # A newcomer's greeting is a welcome moment unless a real question dominates;
         # a newcomer who asks nothing is usually saying hello.
-        if feats.scores[T.WELCOME] > 0:
+        if feats.scores[T.WELCOME] > 0 and asked < 1.5:
             feats.scores[T.WELCOME] += 0.8
         if asked == 0:
             feats.scores[T.WELCOME] += 0.8
@@ -688,30 +1073,23 @@ def _score(post: Post) -> _Features:
 
 
 def _structural(feats: _Features, raw: str, asked: float) -> None:
-    """Votes from the shape of the post rather than its phrases: how the member feels, whether
-    the trouble is happening now and to whom, whether another member is being answered."""
+    """Votes from the shape of the post rather than its phrases: how the member feels, whom the
+    grievance is aimed at, whether something made or celebrated is being shown."""
     sentiment, feats.sentiment_label = member_sentiment(raw)
     feats.sentiment = sentiment
     text = feats.text
     negative = max(0.0, -sentiment - 0.15)
-    problem = _PROBLEM_PHRASES.search(text) is not None or _BREAKAGE.search(text) is not None
-    now = _IMMEDIATE.search(text)
-    if problem and now:
-        feats.scores[T.CRISIS] += 1.2
-        feats.evidence.append(f"crisis: a problem happening now '{now.group(0)}'")
-        if _SCOPE.search(text):
-            feats.scores[T.CRISIS] += 0.6
     blame = _SECOND_PERSON_BLAME.search(text) is not None
-    if feats.addresses_member and (blame or _DIRECTIVE.search(text)):
-        feats.scores[T.CONFLICT] += 1.5
-        feats.evidence.append("conflict: tells another member off")
+    _conflict_evidence(feats, blame)
     if feats.scores[T.CONTRIBUTION] >= 2.0:
         negative *= 0.4  # a fix or a repro talks about problems without being upset
+    problem = _PROBLEM_PHRASES.search(text) is not None or _OUTAGE.search(text) is not None
     if "repeated_problem" in feats.signals and (problem or "mentions_staff" in feats.signals):
         feats.scores[T.COMPLAINT] += 1.0
     if negative > 0:
+        at_company = feats.answers_staff or _COMPANY_TARGET.search(text) is not None
         at_member = feats.addresses_member and (feats.scores[T.CONFLICT] > 0 or blame)
-        target = T.CONFLICT if at_member else T.COMPLAINT
+        target = T.CONFLICT if at_member and not at_company else T.COMPLAINT
         weight = 2.2 * negative * (0.5 if asked >= 1.5 else 1.0)
         feats.scores[target] += weight
         feats.evidence.append(f"{target.value}: negative sentiment {sentiment:+.2f}")
@@ -719,7 +1097,10 @@ def _structural(feats: _Features, raw: str, asked: float) -> None:
     if negative > 0 and intensity >= 2:
         feats.scores[T.COMPLAINT] += 0.5
     newcomer = "newcomer" in feats.signals
-    if sentiment >= 0.0 and asked == 0 and not problem and not newcomer:
+    if sentiment <= -0.25:
+        feats.scores[T.MILESTONE] *= 0.5  # "two years of progress gone" is not a celebration
+    repeated = "repeated_problem" in feats.signals
+    if sentiment >= 0.0 and asked == 0 and not problem and not newcomer and not repeated:
         # VADER reads many celebrations as neutral ("turned 1 today!"); the shape still tells.
         if _CELEBRATION_SHAPE.search(text):
             feats.scores[T.MILESTONE] += 0.6 + (0.4 if "!" in text else 0.0)
@@ -761,6 +1142,7 @@ def member_sentiment(text: str) -> tuple[float, SentimentLabel]:
     if not text:
         return 0.0, "neutral"
     text = _POLITE_FILLER.sub(" ", text)
+    text = _NO_TROUBLE.sub("without trouble", text)  # "500 days without a crash" is good news
     score = _compound(text)
     # "thanks, but ..." and "great update, however ...": the part after the contrast counts most.
     contrasts = list(_CONTRAST.finditer(text))
@@ -770,6 +1152,9 @@ def member_sentiment(text: str) -> tuple[float, SentimentLabel]:
         if len(after) > 8:
             score = 0.3 * score + 0.7 * _compound(after)
     problems = len(_PROBLEM_PHRASES.findall(text))
+    # Loss, exposure and danger are bad news however VADER reads the words around them
+    # ("two years of progress gone" scores positive on "progress").
+    problems += sum(1 for harm in (_DATA_LOSS, _SECURITY, _SAFETY) if harm.search(text))
     if problems:
         score = min(score, 0.0) - 0.25 * min(problems, 3)
     if _SARCASM.search(text) and problems:
@@ -790,7 +1175,7 @@ def member_sentiment(text: str) -> tuple[float, SentimentLabel]:
 
 def _urgency(kind: MomentType, signals: Sequence[str], sentiment: float, text: str) -> Urgency:
     if kind is T.CRISIS:
-        if {"security", "data_loss", "many_affected"} & set(signals):
+        if {"security", "data_loss", "many_affected", "safety"} & set(signals):
             return Urgency.CRITICAL
         return Urgency.HIGH
     if kind is T.COMPLAINT:
@@ -834,7 +1219,7 @@ def classify_post(post: Post) -> Moment:
     if (
         best is T.COMPLAINT
         and feats.scores[T.CRISIS] >= feats.scores[T.COMPLAINT] - 0.5
-        and ({"security", "data_loss", "many_affected"} & set(feats.signals))
+        and ({"security", "data_loss", "many_affected", "safety"} & set(feats.signals))
     ):
         best = T.CRISIS
     sentiment, label = feats.sentiment, feats.sentiment_label

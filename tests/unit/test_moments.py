@@ -101,6 +101,140 @@ def test_classifies_typical_posts(text: str, member: Member, expected: str) -> N
     assert 0.0 <= moment.confidence <= 1.0
 
 
+# General cues: the same moment in other communities and other phrasings ------------------------
+# None of these posts is in the labelled set; they check the cues, not a fit to it.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is anyone else unable to log in? The site just keeps spinning after the password.",
+        "is it just me or is the app not loading for anyone?",
+        "Since this morning none of my uploads go through, and my colleague has the same.",
+        "Quick check: is sync working for people? Nothing updated on any device since 9.",
+        "Did something happen to the servers? Nobody in my guild can connect.",
+        "When I opened my dashboard I saw someone else's invoices and customer names.",
+        "Got an email saying my password was changed, but I didn't change it. Now I can't log in.",
+        "The charger sparked and there is a black mark on the socket now.",
+        "Has anyone else lost their saved games after today's patch? All my characters are gone.",
+        "Checkout has been failing for all our customers since the 2.1 release.",
+    ],
+)
+def test_crisis_in_any_tone_or_domain(text: str) -> None:
+    """Broken for many, broken since a time, exposure, loss or danger: a crisis, even asked
+    calmly as a question."""
+    moment = classify_post(post(text))
+    assert moment.type is MomentType.CRISIS, moment.evidence
+    assert moment.urgency in (Urgency.HIGH, Urgency.CRITICAL)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Does anyone else use the dark theme? Wondering whether it's worth switching.",
+        "Is there a way to see my login history?",
+        "Today I tried to set up the webhook and it fails with a 401. What am I missing?",
+        "Is there a way to recover a deleted project? I removed it by mistake a minute ago.",
+        "Our club has 40 members now, what's the best way to manage group rides in the app?",
+    ],
+)
+def test_asking_others_about_a_small_thing_stays_a_question(text: str) -> None:
+    moment = classify_post(post(text))
+    assert moment.type is MomentType.QUESTION, moment.evidence
+
+
+def test_no_trouble_is_good_news_not_a_crisis() -> None:
+    moment = classify_post(post("500 days without a single crash on my home server!", VETERAN))
+    assert moment.type is MomentType.MILESTONE, moment.evidence
+    assert "data_loss" not in moment.signals
+
+
+@pytest.mark.parametrize(
+    ("text", "thread"),
+    [
+        ("Ok Mike, we get it, you think everyone who plays casual is ruining the game.", []),
+        ("Mods, can you please step in? This user keeps replying to my posts with insults.", []),
+        (
+            "Your 'review' is just a rant because you lost one match. Don't pretend it's feedback.",
+            [ThreadMessage(author="salty_sal", text="This game is trash and the devs are clowns")],
+        ),
+        (
+            "@maria.l stop deleting my comments from the shared doc.",
+            [ThreadMessage(author="maria.l", text="I cleaned up the doc")],
+        ),
+    ],
+)
+def test_conflict_is_aimed_at_a_member(text: str, thread: list[ThreadMessage]) -> None:
+    moment = classify_post(post(text, thread=thread))
+    assert moment.type is MomentType.CONFLICT, moment.evidence
+
+
+def test_the_same_grievance_aimed_at_staff_is_a_complaint() -> None:
+    thread = [
+        ThreadMessage(author="support_jo", text="Could you try clearing the cache?", is_staff=True)
+    ]
+    moment = classify_post(
+        post(
+            "Thanks, but clearing the cache didn't change anything. Sync still fails daily.",
+            thread=thread,
+        )
+    )
+    assert moment.type is MomentType.COMPLAINT, moment.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I built a small CLI that converts exported budgets to spreadsheets: github.com/abc/b2s",
+        "Here's a free pattern I designed for a ribbed beanie, sizes baby to adult. Enjoy!",
+        "Put together a Docker Compose file that runs the whole stack with one command.",
+        "I fixed the broken links on the resources page and added a few newer tutorials.",
+    ],
+)
+def test_contribution_is_something_made_and_shared(text: str) -> None:
+    assert classify_post(post(text)).type is MomentType.CONTRIBUTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Today I completed my 100th workout on the app. Never been this consistent in my life.",
+        "Our project just hit 5,000 stars on GitHub! Thanks to every contributor.",
+        "Passed the certification exam on the first try! The study group here was a huge help.",
+    ],
+)
+def test_milestones_outside_the_product(text: str) -> None:
+    assert classify_post(post(text)).type is MomentType.MILESTONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why does every update make the app slower? It used to open instantly.",
+        "Honestly the new subscription tiers feel like a cash grab.",
+        "Is it really too much to ask for a dark mode in 2026? Every other app has one.",
+    ],
+)
+def test_complaints_phrased_as_questions_are_complaints(text: str) -> None:
+    assert classify_post(post(text)).type is MomentType.COMPLAINT
+
+
+def test_first_question_or_question_by_the_members_history() -> None:
+    """The same question is a first question from someone with no history, a question from a
+    regular; a greeting around it does not turn it into a welcome."""
+    text = "Hi everyone, I'm Tom. Quick question: is there a way to import contacts from a CSV?"
+    assert classify_post(post(text, NEWCOMER)).type is MomentType.FIRST_QUESTION
+    assert classify_post(post(text, REGULAR)).type is MomentType.QUESTION
+    unknown = Member(handle="someone")  # no history at all: the text decides
+    first = "First post! Just bought the kit: does it need the cloud at all?"
+    assert classify_post(post(first, unknown)).type is MomentType.FIRST_QUESTION
+
+
+def test_a_newcomer_reporting_an_outage_is_a_crisis() -> None:
+    text = "Is the website down for anyone else? Getting a 502 on every page since ten minutes."
+    assert classify_post(post(text, NEWCOMER)).type is MomentType.CRISIS
+
+
 def test_conflict_needs_a_member_on_the_other_side() -> None:
     thread = [ThreadMessage(author="jakob_m", text="Just flash the nightly, ignore the warnings")]
     moment = classify_post(
@@ -301,9 +435,9 @@ def test_evidence_lists_the_cues_that_fired() -> None:
 
 # Quality floor on the labelled set ----------------------------------------------------------
 
-# Measured with benchmarks/moments_f1.py: test macro-F1 0.863 (dev 0.980). A small margin only,
+# Measured with benchmarks/moments_f1.py: test macro-F1 0.884 (dev 1.000). A small margin only,
 # so a regression in the cues fails here.
-TEST_MACRO_F1_FLOOR = 0.83
+TEST_MACRO_F1_FLOOR = 0.85
 
 
 def _split_of(item_id: str) -> str:
