@@ -144,7 +144,7 @@ def main() -> None:
     )
     print(
         "load average before {:.1f} {:.1f} {:.1f}, after {:.1f} {:.1f} {:.1f} (nproc {})".format(
-            *load_before, *load_after, os.cpu_count()
+            *load_before, *load_after, os.cpu_count() or 0
         )
     )
     print(

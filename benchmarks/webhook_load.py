@@ -152,7 +152,7 @@ def main() -> None:
     )
     print(
         "load average before {:.1f} {:.1f} {:.1f}, after {:.1f} {:.1f} {:.1f} (nproc {})".format(
-            *load_before, *load_after, os.cpu_count()
+            *load_before, *load_after, os.cpu_count() or 0
         )
     )
     print(f"{'':24}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}  statuses")
