@@ -9,7 +9,6 @@ loopback port (over a SQLite store, a fake model and a fake-embedder index), and
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from api.testing import free_port as free_port  # re-exported: UI tests import it here
 from copilot.types import (
     ChatMessage,
     Citation,
@@ -36,13 +36,6 @@ from copilot.types import (
 )
 
 FORUM_KEY = "discourse-api-key-for-ui-tests"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServedApp:

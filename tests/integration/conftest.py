@@ -1,21 +1,23 @@
 """Integration fixtures: real models, real servers. Each area keeps its fixtures in a marked section.
 
 Every test here is auto-marked `integration` (tests/conftest.py), so real model calls are allowed.
+`database_url` (below the LLM section) runs a test once on SQLite and once on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from api.testing import free_port
 from copilot.llm.local import LlamaCppChatModel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,13 +32,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # =============================================================================================
 
 BUNDLED_MODEL_NAME = "qwen2.5-coder-1.5b"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +122,38 @@ def llama_server_url(
 
 
 # ============================== end of the LLM section =======================================
+
+
+# =============================================================================================
+# Database backends (owner: store and API). `database_url` is parametrized: each test that
+# takes it runs on a SQLite file in tmp_path and on PostgreSQL in a fresh schema (search_path
+# in the URL), dropped afterwards. PostgreSQL: MOMENTS_TEST_POSTGRES_URL, by default
+# postgresql+psycopg://postgres@127.0.0.1:5432/test (trust auth).
+# =============================================================================================
+
+PG_URL = os.environ.get(
+    "MOMENTS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'moments.db'}"
+        return
+    import psycopg
+
+    schema = f"it_{uuid.uuid4().hex[:12]}"
+    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# ============================== end of the database section ==================================

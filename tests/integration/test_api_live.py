@@ -5,9 +5,7 @@ queue → approve (two reviewers racing) → publish to a loopback Discourse, ex
 from __future__ import annotations
 
 import json
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,29 +24,7 @@ from copilot.store import Store, open_store
 from copilot.store_records import DraftRecord
 from copilot.worker import fake_draft, run_worker
 
-PG_URL = os.environ.get(
-    "MOMENTS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FORUM_KEY = "live-discourse-key"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'moments.db'}"
-        return
-    import psycopg
-
-    schema = f"api_{uuid.uuid4().hex[:12]}"
-    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import random
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from api.testing import TEST_SECRET, discourse_headers, live_server, sample_payload
@@ -24,29 +21,7 @@ from copilot.store_engine import Submission
 from copilot.store_models import JobRow, PostRow
 from copilot.types import Member, Post
 
-PG_URL = os.environ.get(
-    "MOMENTS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FAST_UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'moments.db'}"
-        return
-    import psycopg
-
-    schema = f"intake_{uuid.uuid4().hex[:12]}"
-    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def burst(distinct: int, seed: int = 11) -> list[tuple[tuple[int, int], bytes]]:

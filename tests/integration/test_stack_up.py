@@ -13,13 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from api.testing import free_port
 
 
 def test_moments_up_serves_api_ui_and_index(bundled_model_path: Path, tmp_path: Path) -> None:
