@@ -18,7 +18,7 @@ from api.schemas import AUTH_ERRORS, DraftPublic, JobPublic, PostCreate, PostSub
 from api.visibility import can_see_post, visible_job
 from copilot.errors import MomentsError
 from copilot.store import Store
-from copilot.store_records import DraftRecord, JobRecord
+from copilot.store_records import DraftRecord, JobRecord, from_attributes
 from copilot.types import Post
 
 router = APIRouter(tags=["posts"])
@@ -29,18 +29,8 @@ EVENTS_MAX_SECONDS = 900.0
 
 
 def job_public(job: JobRecord) -> JobPublic:
-    return JobPublic(
-        id=job.id,
-        post_id=job.post_id,
-        kind=job.kind,
-        status=job.status,
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        last_error=job.last_error,
-        draft_id=job.result_draft_id,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-    )
+    """The job on the wire: the record's fields, with the draft it produced as `draft_id`."""
+    return from_attributes(JobPublic, job, draft_id=job.result_draft_id)
 
 
 def draft_public(store: Store, record: DraftRecord) -> DraftPublic:
