@@ -168,6 +168,27 @@ def _model_text(session: Session, draft_id: int) -> str:
     return first or ""
 
 
+def _record_review(
+    store: Store,
+    session: Session,
+    draft_id: int,
+    reviewer: str,
+    *,
+    action: str,
+    audited_as: str,
+    detail: dict[str, Any],
+    **review: Any,
+) -> None:
+    """Record a reviewer's decision twice: in `reviews` (the draft's history, with `review`'s
+    diff, reason or instruction) and in the audit log as `audited_as` with `detail`."""
+    session.add(
+        ReviewRow(
+            draft_id=draft_id, action=action, reviewer=reviewer, created_at=utcnow(), **review
+        )
+    )
+    store._audit(session, reviewer, audited_as, "draft", draft_id, detail)
+
+
 def _reviewer(name: str) -> str:
     if not name or not name.strip() or len(name) > 200:
         raise InputError("A reviewer name (1-200 characters) is required for every decision.")
@@ -209,23 +230,16 @@ def approve(
             values["text"] = final = text
         _transition(session, row, "approve", values)
         diff, ratio = edit_diff(_model_text(session, draft_id), final)
-        session.add(
-            ReviewRow(
-                draft_id=draft_id,
-                action="approve",
-                reviewer=reviewer,
-                diff=diff or None,
-                edit_ratio=ratio,
-                created_at=utcnow(),
-            )
-        )
-        store._audit(
+        _record_review(
+            store,
             session,
-            reviewer,
-            "draft.approved",
-            "draft",
             draft_id,
-            {"edit_ratio": ratio, "version": values.get("version", row.version)},
+            reviewer,
+            action="approve",
+            audited_as="draft.approved",
+            detail={"edit_ratio": ratio, "version": values.get("version", row.version)},
+            diff=diff or None,
+            edit_ratio=ratio,
         )
         store._enqueue(session, row.post_id, "learn", None, draft_id)
     return store.get_draft(draft_id)
@@ -252,23 +266,16 @@ def edit(
         version = _new_version(session, row, cleaned, reviewer)
         _transition(session, row, "edit", {"text": cleaned, "version": version})
         diff, ratio = edit_diff(previous, cleaned)
-        session.add(
-            ReviewRow(
-                draft_id=draft_id,
-                action="edit",
-                reviewer=reviewer,
-                diff=diff,
-                edit_ratio=ratio,
-                created_at=utcnow(),
-            )
-        )
-        store._audit(
+        _record_review(
+            store,
             session,
-            reviewer,
-            "draft.edited",
-            "draft",
             draft_id,
-            {"version": version, "edit_ratio": ratio},
+            reviewer,
+            action="edit",
+            audited_as="draft.edited",
+            detail={"version": version, "edit_ratio": ratio},
+            diff=diff,
+            edit_ratio=ratio,
         )
     return store.get_draft(draft_id)
 
@@ -289,17 +296,15 @@ def reject(
         row = _load(session, draft_id)
         _check(row, "reject", expected_version)
         _transition(session, row, "reject", {"status": "rejected", "reviewer": reviewer})
-        session.add(
-            ReviewRow(
-                draft_id=draft_id,
-                action="reject",
-                reviewer=reviewer,
-                reason=reason.strip(),
-                created_at=utcnow(),
-            )
-        )
-        store._audit(
-            session, reviewer, "draft.rejected", "draft", draft_id, {"reason": reason.strip()}
+        _record_review(
+            store,
+            session,
+            draft_id,
+            reviewer,
+            action="reject",
+            audited_as="draft.rejected",
+            detail={"reason": reason.strip()},
+            reason=reason.strip(),
         )
     return store.get_draft(draft_id)
 
@@ -324,22 +329,15 @@ def request_regeneration(
             job_id = live.id
         else:
             job_id = store._enqueue(session, row.post_id, "regenerate", instruction, draft_id)
-            session.add(
-                ReviewRow(
-                    draft_id=draft_id,
-                    action="regenerate",
-                    reviewer=reviewer,
-                    instruction=instruction,
-                    created_at=utcnow(),
-                )
-            )
-            store._audit(
+            _record_review(
+                store,
                 session,
-                reviewer,
-                "draft.regenerate_requested",
-                "draft",
                 draft_id,
-                {"job": job_id, "instruction": instruction},
+                reviewer,
+                action="regenerate",
+                audited_as="draft.regenerate_requested",
+                detail={"job": job_id, "instruction": instruction},
+                instruction=instruction,
             )
     return store.get_job(job_id)
 
