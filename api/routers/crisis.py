@@ -63,7 +63,7 @@ def _statements(store: Store, incident_id: str) -> list[StatementRecord]:
     return records
 
 
-async def _draft_and_save(
+async def _draft_stage(
     store: Store,
     model: ChatModel,
     settings: Settings,
@@ -71,7 +71,9 @@ async def _draft_and_save(
     facts: IncidentFacts,
     stage: Literal["initial", "update", "resolved"],
     channels: Sequence[Channel] | None = None,
-) -> list[StatementRecord]:
+) -> IncidentPublic:
+    """Draft the stage's statements, save them, and answer with the whole incident as it now
+    stands (what both opening an incident and updating it return)."""
     from copilot.crisis import draft_statements
 
     statements = await call_with_timeout(
@@ -83,7 +85,8 @@ async def _draft_and_save(
         timeout=settings.llm_timeout * CHANNELS_PER_INCIDENT,
         what="Drafting the statements",
     )
-    return await run_in_threadpool(store.save_statements, incident_id, statements, facts)
+    await run_in_threadpool(store.save_statements, incident_id, statements, facts)
+    return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
 
 
 @router.post(
@@ -106,8 +109,9 @@ async def create_incident(
             f"Incident '{incident_id}' already exists.",
             hint=f"post an update to /v1/incidents/{incident_id}/updates",
         )
-    await _draft_and_save(store, model, settings, incident_id, body.facts, "initial", body.channels)
-    return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
+    return await _draft_stage(
+        store, model, settings, incident_id, body.facts, "initial", body.channels
+    )
 
 
 @router.get(
@@ -224,7 +228,7 @@ async def update_incident(
             hint='send {"stage": "resolved", "facts": {"resolved_at": "16:40 UTC"}}',
         )
     channels = sorted({r.channel for r in records}) or None
-    await _draft_and_save(
+    return await _draft_stage(
         store,
         model,
         settings,
@@ -233,4 +237,3 @@ async def update_incident(
         body.stage,
         channels,  # type: ignore[arg-type]
     )
-    return _incident(incident_id, await run_in_threadpool(_statements, store, incident_id))
