@@ -148,6 +148,21 @@ class Harness:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
+    def work(self) -> None:
+        """One worker pass, until the queue is empty: the deterministic drafter (no model), no
+        learning, and the app's publisher (when it has none, the one the settings name)."""
+        from copilot.worker import fake_draft, run_worker
+
+        run_worker(
+            self.settings,
+            once=True,
+            store=self.store,
+            drafter=fake_draft,
+            learner=lambda _record: None,
+            publisher=self.app.state.publisher,
+            poll=0.01,
+        )
+
 
 def build_harness(
     folder: Path,

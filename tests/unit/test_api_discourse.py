@@ -22,12 +22,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h.store.close()
 
 
-@pytest.fixture
-def client(harness: Harness) -> Iterator[TestClient]:
-    with TestClient(harness.app) as c:
-        yield c
-
-
 def deliver(
     client: TestClient,
     payload: object,

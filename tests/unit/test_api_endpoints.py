@@ -14,8 +14,6 @@ from fastapi.testclient import TestClient
 
 from api.testing import Harness, build_harness
 from copilot.llm.fake import FakeChatModel
-from copilot.store_records import DraftRecord
-from copilot.worker import fake_draft, run_worker
 
 POST = {
     "text": "Hi all! I'm new here. I just got my Lumen Hub and I'm not sure how to pair it "
@@ -60,28 +58,6 @@ def harness(tmp_path: Path, model: FakeChatModel) -> Iterator[Harness]:
     h.store.close()
 
 
-@pytest.fixture
-def client(harness: Harness) -> Iterator[TestClient]:
-    with TestClient(harness.app) as c:
-        yield c
-
-
-def _ignore(record: DraftRecord) -> None:
-    return None
-
-
-def work(harness: Harness) -> None:
-    run_worker(
-        harness.settings,
-        once=True,
-        store=harness.store,
-        drafter=fake_draft,
-        learner=_ignore,
-        publisher=None,
-        poll=0.01,
-    )
-
-
 # Posts and jobs ------------------------------------------------------------------------------
 
 
@@ -100,7 +76,7 @@ def test_wait_returns_the_draft_when_the_worker_finishes(
 ) -> None:
     def later() -> None:
         time.sleep(0.3)
-        work(harness)
+        harness.work()
 
     worker = threading.Thread(target=later)
     worker.start()
@@ -120,7 +96,7 @@ def test_wait_gives_up_and_returns_the_queued_job(client: TestClient, harness: H
 
 def test_job_events_stream_until_done(client: TestClient, harness: Harness) -> None:
     job_id = client.post("/v1/posts", json=POST, headers=harness.auth("plugin")).json()["job_id"]
-    work(harness)
+    harness.work()
     with client.stream("GET", f"/v1/jobs/{job_id}/events", headers=harness.auth("plugin")) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -133,7 +109,7 @@ def test_job_events_stream_until_done(client: TestClient, harness: Harness) -> N
 
 def test_plugins_see_only_their_own_posts(client: TestClient, harness: Harness) -> None:
     job_id = client.post("/v1/posts", json=POST, headers=harness.auth("plugin")).json()["job_id"]
-    work(harness)
+    harness.work()
     other_plugin = harness.store.create_api_key("plugin", "other-forum")[1]
     other = {"Authorization": f"Bearer {other_plugin}"}
     mine = client.get("/v1/drafts", headers=harness.auth("plugin")).json()["items"]
@@ -151,7 +127,7 @@ def test_plugins_see_only_their_own_posts(client: TestClient, harness: Harness) 
 
 def test_queue_filters_and_counts(client: TestClient, harness: Harness) -> None:
     client.post("/v1/posts", json=POST, headers=harness.auth("plugin"))
-    work(harness)
+    harness.work()
     auth = harness.auth("reviewer")
     assert len(client.get("/v1/drafts?moment=question", headers=auth).json()["items"]) == 1
     assert client.get("/v1/drafts?moment=crisis", headers=auth).json()["items"] == []
@@ -304,7 +280,7 @@ def test_ready_reports_each_dependency(client: TestClient) -> None:
 
 def test_metrics_count_jobs_drafts_and_requests(client: TestClient, harness: Harness) -> None:
     client.post("/v1/posts", json=POST, headers=harness.auth("plugin"))
-    work(harness)
+    harness.work()
     client.get("/v1/drafts/99", headers=harness.auth("reviewer"))
     metrics = client.get("/v1/metrics", headers=harness.auth("reviewer")).json()
     assert metrics["jobs"].get("done") == 1

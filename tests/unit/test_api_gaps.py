@@ -15,9 +15,7 @@ from fastapi.testclient import TestClient
 from api.testing import Harness, build_harness
 from copilot import review
 from copilot.llm.fake import FakeChatModel
-from copilot.store_records import DraftRecord
 from copilot.types import Member, Post
-from copilot.worker import fake_draft, run_worker
 
 FACTS = {
     "title": "Lumen Cloud sync outage",
@@ -78,27 +76,9 @@ def harness(tmp_path: Path, runs_dir: Path) -> Iterator[Harness]:
     h.store.close()
 
 
-@pytest.fixture
-def client(harness: Harness) -> Iterator[TestClient]:
-    with TestClient(harness.app) as c:
-        yield c
-
-
-def _ignore(record: DraftRecord) -> None:
-    return None
-
-
 def drafted(harness: Harness, post: Post) -> int:
     submitted = harness.store.submit_post(post, source="api-key:1")
-    run_worker(
-        harness.settings,
-        once=True,
-        store=harness.store,
-        drafter=fake_draft,
-        learner=_ignore,
-        publisher=None,
-        poll=0.01,
-    )
+    harness.work()
     draft_id = harness.store.draft_for_job(submitted.job_id)
     assert draft_id is not None
     return int(draft_id)

@@ -30,12 +30,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h.store.close()
 
 
-@pytest.fixture
-def client(harness: Harness) -> Iterator[TestClient]:
-    with TestClient(harness.app) as c:
-        yield c
-
-
 def test_upload_search_list_delete(client: TestClient, harness: Harness) -> None:
     admin, reviewer = harness.auth("admin"), harness.auth("reviewer")
     uploaded = client.post(

@@ -19,8 +19,6 @@ from api.testing import (
     sample_payload,
 )
 from copilot.publishing import DiscoursePublisher
-from copilot.store_records import DraftRecord
-from copilot.worker import fake_draft, run_worker
 
 FORUM_KEY = "discourse-api-key-for-tests"
 
@@ -48,29 +46,6 @@ def harness(tmp_path: Path, forum: LoopbackDiscourse) -> Iterator[Harness]:
     h.store.close()
 
 
-@pytest.fixture
-def client(harness: Harness) -> Iterator[TestClient]:
-    with TestClient(harness.app) as c:
-        yield c
-
-
-def _ignore(record: DraftRecord) -> None:
-    return None
-
-
-def work(harness: Harness) -> None:
-    """One worker pass with the deterministic drafter (no model)."""
-    run_worker(
-        harness.settings,
-        once=True,
-        store=harness.store,
-        drafter=fake_draft,
-        learner=_ignore,
-        publisher=harness.app.state.publisher,
-        poll=0.01,
-    )
-
-
 def webhook(client: TestClient, name: str = "post_created") -> dict[str, object]:
     body = json.dumps(sample_payload(name)).encode()
     response = client.post(
@@ -91,7 +66,7 @@ def test_full_loop_publishes_exactly_once(
         == "queued"
     )
 
-    work(harness)
+    harness.work()
 
     job = client.get(f"/v1/jobs/{job_id}", headers=harness.auth("reviewer")).json()
     assert job["status"] == "done" and job["draft_id"]
@@ -153,7 +128,7 @@ def test_full_loop_publishes_exactly_once(
 
 def test_double_approve_is_409_with_a_clear_message(client: TestClient, harness: Harness) -> None:
     webhook(client)
-    work(harness)
+    harness.work()
     draft_id = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"][0]["id"]
     first = client.post(f"/v1/drafts/{draft_id}/approve", json={}, headers=harness.auth("reviewer"))
     assert first.status_code == 200
@@ -165,7 +140,7 @@ def test_double_approve_is_409_with_a_clear_message(client: TestClient, harness:
 
 def test_stale_expected_version_is_409(client: TestClient, harness: Harness) -> None:
     webhook(client)
-    work(harness)
+    harness.work()
     draft_id = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"][0]["id"]
     edit = client.post(
         f"/v1/drafts/{draft_id}/edit",
@@ -184,7 +159,7 @@ def test_stale_expected_version_is_409(client: TestClient, harness: Harness) -> 
 
 def test_reject_needs_a_reason_and_then_records_it(client: TestClient, harness: Harness) -> None:
     webhook(client)
-    work(harness)
+    harness.work()
     draft_id = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"][0]["id"]
     missing = client.post(
         f"/v1/drafts/{draft_id}/reject", json={}, headers=harness.auth("reviewer")
@@ -206,7 +181,7 @@ def test_regenerate_queues_a_job_whose_draft_supersedes(
     client: TestClient, harness: Harness
 ) -> None:
     webhook(client)
-    work(harness)
+    harness.work()
     draft_id = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"][0]["id"]
     response = client.post(
         f"/v1/drafts/{draft_id}/regenerate",
@@ -214,7 +189,7 @@ def test_regenerate_queues_a_job_whose_draft_supersedes(
         headers=harness.auth("reviewer"),
     )
     assert response.status_code == 202
-    work(harness)
+    harness.work()
     queue = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"]
     assert len(queue) == 1 and queue[0]["id"] != draft_id
     assert "mention the rollback guide" in queue[0]["text"]
@@ -224,7 +199,7 @@ def test_failed_publication_is_retried_by_publish(
     client: TestClient, harness: Harness, forum: LoopbackDiscourse
 ) -> None:
     webhook(client)
-    work(harness)
+    harness.work()
     draft_id = client.get("/v1/drafts", headers=harness.auth("reviewer")).json()["items"][0]["id"]
     client.post(f"/v1/drafts/{draft_id}/approve", json={}, headers=harness.auth("reviewer"))
     forum.fail_next = 10
