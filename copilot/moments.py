@@ -162,7 +162,8 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:refund|money back)\b",
         r"\bregret (?:buying|purchasing|upgrading|ordering|subscribing|paying)\b",
         r"\b(?:thinking (?:about|of)|going to|will|about to) (?:switch(?:ing)?|return(?:ing)?|"
-        r"leav(?:e|ing)|cancel(?:l?ing)?|unsubscrib\w*)\b",
+        r"leav(?:e|ing)|cancel(?:l?ing)?|unsubscrib\w*)\b(?! to (?:the |a )?(?:new|newer|latest|"
+        r"next|pro|premium)\b)",
         r"\b(?:how (?:is|can) (?:this|that|it) (?:be )?(?:acceptable|ok|okay|possible|fair))",
         r"\byou (?:guys|people|folks) (?:broke|ruined|keep|never|don'?t|do not|clearly|just)\b",
         r"\b(?:your|the) (?:support|customer service|company|team|moderation|staff)(?: team)? "
@@ -332,7 +333,13 @@ CUES: tuple[Cue, ...] = (
         r"writing|building))\b(?! (?:to|back|an? (?:email|ticket|complaint|account)))",
         r"\b(?:translation|port|guide|plugin|integration|binding|version \d[\d.]*)\b[^.!?\n]{0,40}"
         r"\b(?:is (?:done|out|ready|finished|live)|now available)\b",
-        r"\b(?:pull request|merge request|\bpr\b|patch)\b(?! (?:number|#))",
+        r"\b(?:i|we)(?:'ve| have)? (?:just )?(?:opened|submitted|sent|made|created|filed|posted|"
+        r"put "
+        r"up|pushed) (?:a |the |my |our )?(?:\w+ )?(?:pull request|merge request|pr|patch|fix)\b|"
+        r"(?:^|[.!\n]\s*)(?:opened|submitted|sent|filed|posted|pushed) (?:a |the )?(?:\w+ "
+        r")?(?:pull "
+        r"request|merge request|pr|patch|fix)\b|\b(?:pr|pull request|patch) (?:is )?(?:up|open|"
+        r"ready|attached|submitted|linked)\b",
         r"(?:github|gitlab|codeberg|sourcehut|bitbucket)\.(?:com|org)/|\bnpmjs\.com/|\bpypi\.org/",
         r"\b(?:sharing|share|here'?s|here is|posting) (?:my|a|the|our|some) (?:\w+ ){0,2}(?:plugin|"
         r"integration|script|tutorial|guide|blueprint|template|dashboard|theme|config|tool|library|"
@@ -395,7 +402,6 @@ CUES: tuple[Cue, ...] = (
         r"leader|maintainer))",
         r"\b(?:finished|completed) (?:my|our|the) (?:whole|entire|full|first)\b",
         r"\b(?:celebrat(?:e|ed|ing|ion)|cheers to|here'?s to)\b",
-        r"\b(?:first|one|two|three|five|ten|\d+) (?:year|years) (?:of|with|in|on)\b",
         r"\b\d+(?:st|nd|rd|th) (?:\w+ )?(?:workshop|meetup|post|answer|birthday|anniversary|"
         r"release|event|question|solution|pr|contribution|day|year|booking|order|sale|episode|"
         r"issue|game|win)\b",
@@ -436,6 +442,8 @@ CUES: tuple[Cue, ...] = (
         r"\bfull(?:y)? (?:automated|converted|migrated) (?:my|our|the) (?:house|home|flat|"
         r"apartment)\b",
         r"\bfirst (?:try|attempt|time)\b[^.?\n]*!",
+        r"\b(?:first|one|two|three|five|ten|\d+) (?:year|years) (?:of|with|in|on)\b",
+        r"\b(?:pull request|merge request|pr) (?:\w+ )?(?:got |was |has been |just )?merged\b",
         r"\b\d[\d,.]*k? (?:members|downloads|stars|installs|attendees|active installs|subscribers|"
         r"bookings|customers)\b",
     ),
@@ -492,7 +500,8 @@ _REPEATED = _lower_rx(
     r"every single day)\b",
 )
 _SECURITY = _lower_rx(
-    r"\b(?:security (?:issue|hole|flaw|problem|bug|incident|risk|breach)|vulnerab\w*|exploit\w*|"
+    r"\b(?:(?<!report a )(?<!reporting a )(?<!disclose a )security (?:issue|hole|flaw|problem|bug|"
+    r"incident|risk|breach)|vulnerab\w*|exploit\w*|"
     r"cve-\d+|breach\w*|hack(?:ed|er|ers)|compromised|unauthori[sz]ed|leak(?:ed|ing|s)? "
     r"(?:my|our|the|your|user|customer|personal|private|api|all|secrets|credentials|tokens|keys|"
     r"passwords|data)|(?:uploads?|sends?) (?:\w+ ){0,4}(?:\.env|secrets|credentials|tokens|"
@@ -643,7 +652,9 @@ _SHARED_FAILURE = _lower_rx(
     r"\b(?:servers?|cloud|site|website|api|log ?in|checkout|payments?|store|service|platform|"
     r"backend|sync|network)\b (?:\w+ ){0,3}?(?:is|are|has been|have been|was|were|went|goes|"
     r"seems?|keeps?|'s)(?: \w+)? (?:down|offline|unreachable|unavailable|failing|returning errors?|"
-    r"timing out|not (?:responding|loading|working))\b",
+    r"timing out|not (?:responding|loading|working))\b|\b(?:servers?|cloud|site|website|api|"
+    r"log ?in|checkout|payments?|store|platform|backend|sync|network) (?:down|offline|broken|"
+    r"unreachable|unplayable)\b(?! (?:the|a|an|my|your|our|to)\b)",
 )
 _RECURRING = _lower_rx(
     r"\b(?:every (?:few |couple of )?(?:days?|weeks?|nights?|mornings?|evenings?|months?)|"
@@ -684,6 +695,13 @@ _NO_TROUBLE = re.compile(
     r"single |more )*(?:crash(?:es)?|downtime|outages?|problems?|issues?|reboots?|incidents?|"
     r"errors?|failures?|hiccups?|disconnects?|bugs?)\b",
     re.IGNORECASE,
+)
+_FEEDBACK_ASK = _lower_rx(
+    r"\b(?:(?:thoughts|feedback|suggestions|ideas|opinions)\s*\?|(?:feedback|thoughts|"
+    r"suggestions|ideas|opinions|comments|reviews?|prs|issues) (?:and \w+ )?(?:are |is )?(?:very "
+    r")?(?:welcome|appreciated)|what do you (?:all |guys )?think|let me know (?:what|if|how)|does "
+    r"(?:it|this) (?:work|help) for you|anyone (?:want|interested)|would (?:anyone|you) (?:use|"
+    r"like|want))",
 )
 _SAME_HERE = _lower_rx(
     r"\b(?:same here|me too|same (?:problem|issue)|also (?:down|offline|seeing|having|affected)|"
@@ -987,7 +1005,7 @@ def _crisis_evidence(feats: _Features) -> None:
         feats.evidence.append(f"crisis: failure '{failure.group(0)[:30]}'")
     shared = _SHARED_FAILURE.search(text)
     if shared:
-        scores[T.CRISIS] += 1.0
+        scores[T.CRISIS] += 1.5
         feats.evidence.append(f"crisis: a shared service fails '{shared.group(0)[:40]}'")
     if breadth:
         if "many_affected" not in feats.signals:
@@ -1048,6 +1066,11 @@ def _score(post: Post) -> _Features:
 
     asked = _question_score(feats)
     question = (0.5 if asked > 0 else 0.25) + asked  # `question` is also the fallback
+    if asked >= 2.0 and not _FEEDBACK_ASK.search(feats.low):
+        # "I made a scene that stops at 50%. Is there a max duration?": the post asks for help;
+        # what was made or reached is context (asking for feedback on one's work is not).
+        feats.scores[T.CONTRIBUTION] *= 0.6
+        feats.scores[T.MILESTONE] *= 0.6
     _structural(feats, raw, asked)
     newcomer = "newcomer" in feats.signals
     # "Is the cloud down?", "Why does every update make it slower?": the asking serves another

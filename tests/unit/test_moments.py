@@ -136,6 +136,10 @@ def test_crisis_in_any_tone_or_domain(text: str) -> None:
         "Today I tried to set up the webhook and it fails with a 401. What am I missing?",
         "Is there a way to recover a deleted project? I removed it by mistake a minute ago.",
         "Our club has 40 members now, what's the best way to manage group rides in the app?",
+        # Something made, a PR or a security word as context of a real question:
+        "I made a scene that fades over 30 minutes but it stops at 50%. Is there a max duration?",
+        "Is there a PR or issue tracking Windows ARM support? I couldn't find one.",
+        "What's the recommended way to report a security issue privately?",
     ],
 )
 def test_asking_others_about_a_small_thing_stays_a_question(text: str) -> None:
