@@ -152,16 +152,19 @@ class MomentsClient:
                 hint="is MOMENTS_API_URL pointing at the Moments API?",
             ) from None
 
+    def _object(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """`request` for the calls whose answer is a JSON object, typed as one for the pages."""
+        data: dict[str, Any] = self.request(method, path, **options)
+        return data
+
     # Health and identity ---------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("GET", "/v1/health")
-        return data
+        return self._object("GET", "/v1/health")
 
     def me(self) -> dict[str, Any]:
         """The key this client uses: `key_id`, `name`, `role` (`GET /v1/me`)."""
-        data: dict[str, Any] = self.request("GET", "/v1/me")
-        return data
+        return self._object("GET", "/v1/me")
 
     def sign_in(self) -> dict[str, Any]:
         """Check the key (`GET /v1/me`); who it is. A plugin key is refused with a 403-like
@@ -180,10 +183,9 @@ class MomentsClient:
     # Drafts ----------------------------------------------------------------------------------
 
     def counts(self, *, status: str = "pending", community: str | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "GET", "/v1/drafts/counts", params={"status": status, "community": community}
         )
-        return data
 
     def list_drafts(
         self,
@@ -211,8 +213,7 @@ class MomentsClient:
         return items
 
     def get_draft(self, draft_id: int) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("GET", f"/v1/drafts/{draft_id}")
-        return data
+        return self._object("GET", f"/v1/drafts/{draft_id}")
 
     def approve(
         self, draft_id: int, *, text: str | None = None, expected_version: int | None = None
@@ -220,38 +221,33 @@ class MomentsClient:
         body: dict[str, Any] = {"expected_version": expected_version}
         if text is not None:
             body["text"] = text
-        data: dict[str, Any] = self.request("POST", f"/v1/drafts/{draft_id}/approve", json=body)
-        return data
+        return self._object("POST", f"/v1/drafts/{draft_id}/approve", json=body)
 
     def edit(
         self, draft_id: int, text: str, *, expected_version: int | None = None
     ) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             f"/v1/drafts/{draft_id}/edit",
             json={"text": text, "expected_version": expected_version},
         )
-        return data
 
     def reject(
         self, draft_id: int, reason: str, *, expected_version: int | None = None
     ) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             f"/v1/drafts/{draft_id}/reject",
             json={"reason": reason, "expected_version": expected_version},
         )
-        return data
 
     def regenerate(self, draft_id: int, instruction: str | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST", f"/v1/drafts/{draft_id}/regenerate", json={"instruction": instruction or None}
         )
-        return data
 
     def publish(self, draft_id: int) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("POST", f"/v1/drafts/{draft_id}/publish", timeout=90.0)
-        return data
+        return self._object("POST", f"/v1/drafts/{draft_id}/publish", timeout=90.0)
 
     def publications(self, draft_id: int) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = self.request(
@@ -262,12 +258,10 @@ class MomentsClient:
     # Posts and jobs --------------------------------------------------------------------------
 
     def submit_post(self, post: Mapping[str, Any]) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("POST", "/v1/posts", json=dict(post))
-        return data
+        return self._object("POST", "/v1/posts", json=dict(post))
 
     def get_job(self, job_id: int) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("GET", f"/v1/jobs/{job_id}")
-        return data
+        return self._object("GET", f"/v1/jobs/{job_id}")
 
     def stream_draft(
         self, post: Mapping[str, Any], options: Mapping[str, Any] | None = None
@@ -313,12 +307,11 @@ class MomentsClient:
         self, handle: str, *, community: str | None = None, limit: int = 50
     ) -> dict[str, Any]:
         """A member's profile, earlier posts (with their drafts' status) and approved replies."""
-        data: dict[str, Any] = self.request(
+        return self._object(
             "GET",
             f"/v1/members/{quote(handle, safe='')}",
             params={"community": community, "limit": limit},
         )
-        return data
 
     # Tone ------------------------------------------------------------------------------------
 
@@ -330,12 +323,11 @@ class MomentsClient:
         member_name: str | None = None,
         moment: str | None = None,
     ) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             "/v1/tone",
             json={"text": text, "post": post, "member_name": member_name, "moment": moment},
         )
-        return data
 
     # Crisis ----------------------------------------------------------------------------------
 
@@ -351,10 +343,7 @@ class MomentsClient:
             body["incident_id"] = incident_id
         if channels:
             body["channels"] = list(channels)
-        data: dict[str, Any] = self.request(
-            "POST", "/v1/incidents", json=body, timeout=SLOW_TIMEOUT
-        )
-        return data
+        return self._object("POST", "/v1/incidents", json=body, timeout=SLOW_TIMEOUT)
 
     def list_incidents(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """Incidents, most recently changed first (id, title, stage, pending, ...)."""
@@ -362,66 +351,54 @@ class MomentsClient:
         return data
 
     def get_incident(self, incident_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("GET", f"/v1/incidents/{incident_id}")
-        return data
+        return self._object("GET", f"/v1/incidents/{incident_id}")
 
     def update_incident(
         self, incident_id: str, stage: str, facts: Mapping[str, Any]
     ) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             f"/v1/incidents/{incident_id}/updates",
             json={"stage": stage, "facts": dict(facts)},
             timeout=SLOW_TIMEOUT,
         )
-        return data
 
     def approve_statement(
         self, incident_id: str, channel: str, text: str | None = None
     ) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             f"/v1/incidents/{incident_id}/statements/{channel}/approve",
             json={"text": text} if text else None,
         )
-        return data
 
     def reject_statement(self, incident_id: str, channel: str, reason: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
+        return self._object(
             "POST",
             f"/v1/incidents/{incident_id}/statements/{channel}/reject",
             json={"reason": reason},
         )
-        return data
 
     # Knowledge -------------------------------------------------------------------------------
 
     def upload_knowledge(self, files: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
         parts = [("files", (name, content)) for name, content in files]
-        data: dict[str, Any] = self.request(
-            "POST", "/v1/knowledge", files=parts, timeout=SLOW_TIMEOUT
-        )
-        return data
+        return self._object("POST", "/v1/knowledge", files=parts, timeout=SLOW_TIMEOUT)
 
     def sources(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.request("GET", "/v1/knowledge/sources", timeout=60.0)
-        return data
+        return self._object("GET", "/v1/knowledge/sources", timeout=60.0)
 
     def source(self, source: str, *, community: str | None = None) -> dict[str, Any]:
         """A source's full text: its chunks in document order, with headings and ids."""
-        data: dict[str, Any] = self.request(
+        return self._object(
             "GET",
             f"/v1/knowledge/sources/{quote(source, safe='/')}",
             params={"community": community},
             timeout=60.0,
         )
-        return data
 
     def delete_source(self, source: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
-            "DELETE", f"/v1/knowledge/sources/{quote(source, safe='/')}"
-        )
-        return data
+        return self._object("DELETE", f"/v1/knowledge/sources/{quote(source, safe='/')}")
 
     def search(
         self, query: str, *, k: int = 5, kind: str | None = None, moment: str | None = None
@@ -439,18 +416,13 @@ class MomentsClient:
 
     def eval_runs(self) -> dict[str, Any]:
         """`runs` (summaries, oldest first), `problems` (files skipped) and `folders`."""
-        data: dict[str, Any] = self.request("GET", "/v1/evals/runs", timeout=60.0)
-        return data
+        return self._object("GET", "/v1/evals/runs", timeout=60.0)
 
     def eval_run(self, run_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.request(
-            "GET", f"/v1/evals/runs/{quote(run_id, safe='')}", timeout=60.0
-        )
-        return data
+        return self._object("GET", f"/v1/evals/runs/{quote(run_id, safe='')}", timeout=60.0)
 
     def compare_runs(self, baseline: str, candidate: str) -> dict[str, Any]:
         """`moments eval compare` over HTTP: dimensions with intervals, regressed, improved."""
-        data: dict[str, Any] = self.request(
+        return self._object(
             "GET", "/v1/evals/compare", params={"a": baseline, "b": candidate}, timeout=60.0
         )
-        return data
