@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
+from copilot.number_words import SMALL_NUMBER_WORDS
 from copilot.types import Channel, IncidentFacts, Violation
 
 Stage = Literal["initial", "update", "resolved"]
@@ -62,16 +63,10 @@ _OPEN_STAGE_PROMISES = re.compile(
     re.IGNORECASE,
 )
 
+# Without "one": the plain-number scan (`_NUMBER`) would flag every "one of" and "no one";
+# durations still read "one" as 1 (`_DURATION`, `_num`).
 _NUMBER_WORDS: dict[str, int] = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
+    **{word: value for word, value in SMALL_NUMBER_WORDS.items() if word != "one"},
     "eleven": 11,
     "twelve": 12,
     "fifteen": 15,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from copilot.number_words import SMALL_NUMBER_WORDS as _WORD_NUM
 from copilot.tone_text import Rule, sentences
 from copilot.types import Member
 
@@ -45,18 +46,6 @@ _GATE = Rule(
     r"\d|years?|moderator|mod|admin|staff|maintainer|contributor|team member|leader|organi|"
     r"veteran|regular|volunteer|ambassador|employee|tester|translator"
 )
-_WORD_NUM = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
 _NUM_IN_TEXT = re.compile(r"\d[\d,.]*")
 
 
