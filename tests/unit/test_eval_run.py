@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -19,7 +21,6 @@ from evals.runner import (
     ScriptedChatModel,
     check_assertions,
     current_prompt_sha,
-    run_suite,
     scripted_model_for,
     templated_reply,
     write_run,
@@ -46,12 +47,9 @@ cases:
     assertions: {min: {warmth: 0.3}}
 """
 
+RunOffline = Callable[..., dict[str, Any]]  # the `run_offline` fixture (tests/unit/conftest.py)
+
 BAD_REPLY = "You should have read the release notes. We'll refund you, guaranteed."
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data")
 
 
 @pytest.fixture
@@ -99,15 +97,11 @@ def test_scripted_model_replays_reference_or_template(suite_file: Path) -> None:
     assert "Walter" in scripted_model_for(suite.cases[1]).reply
 
 
-def test_run_passes_fails_and_reports(suite_file: Path, settings: Settings) -> None:
+def test_run_passes_fails_and_reports(
+    suite_file: Path, settings: Settings, run_offline: RunOffline
+) -> None:
     suite = load_suite(suite_file)
-    good = run_suite(
-        suite,
-        model_for=scripted_model_for,
-        retriever=None,
-        settings=settings,
-        model_name="scripted",
-    )
+    good = run_offline(suite, "scripted")
     assert good["failed"] == 0 and good["passed"] == 2
     case = good["cases"][0]
     assert set(case) >= {
@@ -137,147 +131,94 @@ def test_run_passes_fails_and_reports(suite_file: Path, settings: Settings) -> N
     }
     assert good["prompt_sha"] == current_prompt_sha(settings)
     bad_model = FakeChatModel(default=BAD_REPLY)
-    bad = run_suite(
-        suite, model_for=lambda c: bad_model, retriever=None, settings=settings, model_name="fake"
-    )
+    bad = run_offline(suite, bad_model)
     assert bad["failed"] == 2
     reasons = " ".join(bad["cases"][0]["failures"])
     assert "flagged blame" in reasons and "empathy" in reasons
 
 
-def test_rerun_is_served_from_the_cache(suite_file: Path, settings: Settings) -> None:
+def test_rerun_is_served_from_the_cache(
+    suite_file: Path, settings: Settings, run_offline: RunOffline
+) -> None:
     suite = load_suite(suite_file)
     model = FakeChatModel(default="Hi there, thanks for posting! Welcome, glad you're here.")
-    first = run_suite(
-        suite, model_for=lambda c: model, retriever=None, settings=settings, model_name="fake"
-    )
+    first = run_offline(suite, model)
     calls = len(model.history)
     assert calls >= 2 and not any(c["cached"] for c in first["cases"])
-    second = run_suite(
-        suite, model_for=lambda c: model, retriever=None, settings=settings, model_name="fake"
-    )
+    second = run_offline(suite, model)
     assert len(model.history) == calls  # nothing drafted again
     assert all(c["cached"] for c in second["cases"])
     assert [c["scores"] for c in second["cases"]] == [c["scores"] for c in first["cases"]]
     assert len(list((settings.resolved_data_dir / "eval-cache").glob("*.json"))) == 2
     # --no-cache drafts again
-    run_suite(
-        suite,
-        model_for=lambda c: model,
-        retriever=None,
-        settings=settings,
-        model_name="fake",
-        use_cache=False,
-    )
+    run_offline(suite, model, use_cache=False)
     assert len(model.history) == 2 * calls
 
 
-def test_changed_post_misses_the_cache(suite_file: Path, settings: Settings) -> None:
+def test_changed_post_misses_the_cache(suite_file: Path, run_offline: RunOffline) -> None:
     model = FakeChatModel(default="Hi there, thanks for posting! Welcome, glad you're here.")
-    run_suite(
-        load_suite(suite_file),
-        model_for=lambda c: model,
-        retriever=None,
-        settings=settings,
-        model_name="fake",
-    )
+    run_offline(load_suite(suite_file), model)
     calls = len(model.history)
     changed = parse_suite(SUITE.replace("in the kitchen", "in the garage"), suite_file)
-    again = run_suite(
-        changed, model_for=lambda c: model, retriever=None, settings=settings, model_name="fake"
-    )
+    again = run_offline(changed, model)
     assert [c["cached"] for c in again["cases"]] == [True, False]
     assert len(model.history) > calls
 
 
-def test_prompt_version_mismatch_refuses(suite_file: Path, settings: Settings) -> None:
+def test_prompt_version_mismatch_refuses(
+    suite_file: Path, settings: Settings, run_offline: RunOffline
+) -> None:
     sha = current_prompt_sha(settings)
     model = FakeChatModel()  # would raise if called
     with pytest.raises(InputError, match="--prompt-version " + sha[:12]):
-        run_suite(
-            load_suite(suite_file),
-            model_for=lambda c: model,
-            retriever=None,
-            settings=settings,
-            model_name="fake",
-            prompt_version="0000000",
-        )
+        run_offline(load_suite(suite_file), model, prompt_version="0000000")
     assert model.history == []
-    ok = run_suite(
-        load_suite(suite_file),
-        model_for=scripted_model_for,
-        retriever=None,
-        settings=settings,
-        model_name="scripted",
-        prompt_version=sha[:8],
-    )
+    ok = run_offline(load_suite(suite_file), "scripted", prompt_version=sha[:8])
     assert ok["prompt_sha"] == sha
 
 
-def test_a_failing_draft_fails_its_case_only(suite_file: Path, settings: Settings) -> None:
+def test_a_failing_draft_fails_its_case_only(suite_file: Path, run_offline: RunOffline) -> None:
     model = FakeChatModel(
         [LLMUnavailableError("server down")], default="Hi Walter, welcome! Glad you're here."
     )
-    run = run_suite(
-        load_suite(suite_file),
-        model_for=lambda c: model,
-        retriever=None,
-        settings=settings,
-        model_name="fake",
-    )
+    run = run_offline(load_suite(suite_file), model)
     first, second = run["cases"]
     assert not first["passed"] and "draft failed: server down" in first["failures"][0]
     assert second["scores"]
 
 
-def test_parallel_jobs_keep_case_order(settings: Settings) -> None:
+def test_parallel_jobs_keep_case_order(run_offline: RunOffline) -> None:
     suite = load_suite("smoke")
-    run = run_suite(
-        suite,
-        model_for=scripted_model_for,
-        retriever=None,
-        settings=settings,
-        model_name="scripted",
-        jobs=4,
-    )
+    run = run_offline(suite, "scripted", jobs=4)
     assert [c["id"] for c in run["cases"]] == [c.id for c in suite.cases]
     assert run["failed"] == 0
 
 
-def test_whole_default_suite_passes_with_its_references(tmp_path: Path) -> None:
+def test_whole_default_suite_passes_with_its_references(
+    settings: Settings, run_offline: RunOffline
+) -> None:
     """The suite is self-consistent: every reference reply passes its own assertions,
     drafted through the real pipeline with a FakeEmbedder-backed index of the knowledge base."""
     from copilot.embeddings import FakeEmbedder
     from copilot.retrieval import open_index
 
-    settings = load_settings(data_dir=tmp_path / "data")
     index = open_index(settings, embedder=FakeEmbedder())
     index.index_paths([REPO_ROOT / "knowledge" / "guidelines"])
-    run = run_suite(
-        load_suite("default"),
-        model_for=scripted_model_for,
-        retriever=index,
-        settings=settings,
-        model_name="scripted",
-    )
+    run = run_offline(load_suite("default"), "scripted", retriever=index)
     failures = {c["id"]: c["failures"] for c in run["cases"] if not c["passed"]}
     assert failures == {}
     assert len(run["cases"]) >= 64
     assert any(c["draft"]["citations"] for c in run["cases"])
 
 
-def test_html_report_escapes_member_text_and_draws_svg(tmp_path: Path, settings: Settings) -> None:
+def test_html_report_escapes_member_text_and_draws_svg(
+    tmp_path: Path, run_offline: RunOffline
+) -> None:
     text = SUITE.replace("just set up my first Hub", "<script>alert('x')</script> set up my Hub")
     text = text.replace("member: {name: Walter Brandt}", 'member: {name: "<b>Walt</b>"}')
     path = tmp_path / "evil.yaml"
     path.write_text(text, encoding="utf-8")
-    run = run_suite(
-        load_suite(path),
-        model_for=scripted_model_for,
-        retriever=None,
-        settings=settings,
-        model_name="scripted",
-    )
+    run = run_offline(load_suite(path), "scripted")
     html = render_run_html(run)
     assert "<script>" not in html and "&lt;script&gt;alert" in html
     assert "<b>Walt</b>" not in html and "&lt;b&gt;Walt" in html
