@@ -129,7 +129,9 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:i'?m|i am|we'?re|we are)\s+(?:brand\s+|quite\s+|pretty\s+|very\s+|totally\s+|"
         r"fairly\s+|completely\s+)?new\s+(?:here|in|to|member|user|player)\b",
         r"\b(?:just|recently|finally|today|yesterday)\s+(?:joined|signed up|registered|made an "
-        r"account|created an account)",
+        r"account|created an account)|\b(?:finally|decided to|figured i'?d(?: finally)?) (?:join|"
+        r"sign up|register|make an account)\b|\bjoin(?:ed|ing)? (?:the|this) (?:forums?|community|"
+        r"group|club|server|discord)\b",
         r"\bnew (?:member|here|to the (?:group|forum|community|club))\b",
         r"\bfirst (?:post|time posting|message)\b|\bfirst[- ]time poster\b",
         r"\b(?:hi|hey|hello|greetings|howdy|bonjour|hallo|hola|ol[aá]),? (?:all|everyone|everybody|"
@@ -171,6 +173,9 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:is not|isn'?t|not) normal\b|\b(?:\d+|two|three|four|five|"
         r"six|several) (?:days|weeks|months) (?:to|for) (?:a|an|my|the|get|fix|answer|reply)\b",
         r"\bthanks for nothing\b|\b(?:hate|hates|hated|can'?t stand|loathe)\b",
+        r"\b(?:hasn'?t|haven'?t|has not|have not|still hasn'?t|never) (?:even )?(?:answered|"
+        r"replied|responded|got(?:ten)? back|fixed|shipped|refunded|delivered)\b|\b(?:we'?re|i'?m|"
+        r"we are|i am) paying (?:for|\d)|\bisn'?t happening\b",
         r"\b(?:paid|pay(?:ing)?) (?:good |real )?(?:money|\d+\s*(?:€|\$|£|dollars|euros?|pounds)|"
         r"for (?:this|it|the|a|an))\b|\b(?:a )?paying (?:customer|subscriber|member|user)\b",
         r"\bnot what i paid for\b|\bi (?:paid|pay) (?:for|\d)|\bi paid\b",
@@ -193,8 +198,8 @@ CUES: tuple[Cue, ...] = (
         r"(?:\w+ ){0,3}the old (?:layout|design|version|ui|editor|app|interface)\b",
         r"\b(?:still|keep|keeps) (?:being |getting )?(?:charged|billed)\b|\b(?:support|they|you) "
         r"keeps? (?:saying|telling|promising|closing)\b",
-        r"\bforced (?:update|upgrade|subscription)\b|\bforc(?:es|ed|ing) (?:me|us|you|users|people)"
-        r" to\b|\bdark pattern\b",
+        r"\bforced (?:update|upgrade|subscription)\b|(?<!nobody )(?<!no one )\bforc(?:es|ed|ing) "
+        r"(?:me|us|you|users|people) to\b|\bdark pattern\b",
         r"\bpaywall|subscription fee|now charg(?:e|ing)\b|\b(?:doubled|tripled|raised|hiked|"
         r"increased) (?:the |their |your |its )?(?:price|prices|fee|fees|subscription)\b|\bprice "
         r"(?:hike|increase|went up)\b",
@@ -210,9 +215,17 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:nerf(?:ed)?|ruined|butchered|buried|makes? (?:it|things|everything) worse|made "
         r"(?:it|"
         r"things|everything) worse|why (?:make|change|remove|ruin|break|hide|force)\b)",
+        r"\b(?:(?:so|totally|completely|really) done with|fix (?:it|this|them) already|get your "
+        r"act "
+        r"together|unbelievable|(?:zero|no) progress|still nothing|nothing (?:has )?(?:changed|"
+        r"happened)(?! on (?:my|our) (?:side|end))|feels? (?:so )?(?:rushed|cheap|unfinished|"
+        r"half-baked|lazy|outdated|dated|sloppy)|"
+        r"(?:were|was) never (?:taught|explained|covered|mentioned)|(?:liked|loved) (?:it|the \w+|"
+        r"this) at first,? but)\b",
         r"\b(?:getting old|last straw|enough is enough|had enough|(?:i'?m|we'?re) done with "
         r"(?:this|the|your|it)|not anymore)\b",
-        r"\b(?:without|with no|zero) (?:any )?(?:notice|explanation|warning|communication)\b",
+        r"\b(?:without|with no|zero) (?:an? |any )?(?:\w+ )?(?:notice|explanation|warning|"
+        r"communication|apology)\b|\bnobody (?:apologi[sz]ed|said sorry|warned us)\b",
     ),
     *_cues(
         T.COMPLAINT,
@@ -235,7 +248,9 @@ CUES: tuple[Cue, ...] = (
         r")?ticket\b",
         r"\b(?:weeks?|months?)\b.*\b(?:without (?:a )?(?:fix|answer|reply|response)|waiting|"
         r"later|still)\b|\bwaiting (?:for )?(?:\w+ )?(?:weeks|months)\b",
-        r"\b(?:ads|adverts|advertising|pop-?ups?)\b|\b(?:a mess|a disaster|makes no sense)\b",
+        r"\b(?:broke|breaks) (?:our|my) \w+|\b\d+ (?:tickets|emails|calls|chats|messages to "
+        r"support)\b|\b(?:ads|adverts|advertising|pop-?ups?)\b|\b(?:a mess|a disaster|makes no "
+        r"sense)\b",
         r"\b(?:slower|laggy|clunky|buggy|confusing|bloated|overpriced)\b",
         r"\bnobody asked (?:for|us|users)\b|\bwithout asking\b",
         r"\b(?:not|never) (?:shipped|arrived|delivered)\b|\b(?:arrived|came) (?:damaged|broken|"
@@ -265,6 +280,9 @@ CUES: tuple[Cue, ...] = (
         r"read|get it|have a clue|get to|watch|listen|bother|even try|check)\b",
         r"\b(?:maybe|just|please) (?:don'?t|stop|try not to) \w+ (?:everyone|people|others|"
         r"newcomers|beginners)\b",
+        r"\b(?:stop|quit) \w+ing my (?:words|posts?|comments?|threads?|code|questions?)\b|"
+        r"\byou (?:\w+ )?(?:reported|flagged|downvoted|deleted|blocked|muted) my\b|\bbecause you "
+        r"disagree|\babus\w* (?:of )?the report|\bimagine (?:gatekeeping|being|thinking)\b",
         r"\b(?:stop|quit) (?:spreading|posting|trolling|derailing|being|telling|spamming|replying|"
         r"deleting|tagging|calling|mocking|lecturing|following|putting|pretending)\b",
         r"\b(?:troll(?:ing)?|idiot|moron|clown|stupid(?! question)|dumb(?! question)|"
@@ -282,12 +300,20 @@ CUES: tuple[Cue, ...] = (
         r"\bwhat(?:'s| is) your problem\b|\bwho (?:do you think|are you to|asked you)\b",
         r"\b(?:snark\w*|petty|passive[- ]aggressive|sarcas\w*|downvot\w*|stalk\w*|"
         r"following me around|going around)\b",
+        r"\b(?:copying|copied|stealing|stole|reposting|reposted) my (?:\w+ )?(?:notes|work|code|"
+        r"post|answer|design|guide|integration|photos?|build|idea)|\bunder your (?:own )?name\b|"
+        r"\b(?:just|please) move on\b|\b(?:turn|turns|turning|drag|dragging) every (?:\w+ )?"
+        r"(?:thread|discussion|post|topic) into\b|\blet people (?:use|enjoy|like|play|do|have)\b|"
+        r"\b(?:exhausting|tiring|annoying|frustrating|funny|sad) how you\b|\bif (?:my|this|our) "
+        r"\w+ (?:offends|bothers|annoys|upsets) "
+        r"you\b",
         r"\byou (?:copied|stole|twist\w*|attack\w*|mock\w*|lectur\w*|insult\w*|accus\w*|"
         r"call(?:ed)? "
         r"me|ignored? my|replied with|show up|only show up|keep (?:arguing|twisting|attacking|"
         r"derailing|posting|showing|replying))\b",
         r"\b(?:keep arguing|twists? (?:every|my) words?|putting words in my mouth|(?:call|calling|"
-        r"called) (?:me|someone|people|others|other \w+|everyone) (?:here )?(?:a |an )?(?:liar|"
+        r"called) (?:me|someone|people|others|other \w+|everyone) (?:here )?['\"]?(?:a |an "
+        r")?(?:liar|"
         r"idiot|troll|names|lazy|stupid|bots?|noobs?))\b",
         r"\b(?:don'?t|do not|stop) (?:tell(?:ing)?|lectur\w*|attack\w*) (?:newcomers|people|others|"
         r"me|him|her|them)\b|\bnot how we do things\b|\b(?:you'?re|you are) missing the point\b",
@@ -341,10 +367,13 @@ CUES: tuple[Cue, ...] = (
         r"request|merge request|pr|patch|fix)\b|\b(?:pr|pull request|patch) (?:is )?(?:up|open|"
         r"ready|attached|submitted|linked)\b",
         r"(?:github|gitlab|codeberg|sourcehut|bitbucket)\.(?:com|org)/|\bnpmjs\.com/|\bpypi\.org/",
+        r"\bhere'?s (?:a|my|our) (?:small |little |quick |tiny |simple |free |new )?[\w-]+ (?:that|"
+        r"which|i|we|for)\b",
         r"\b(?:sharing|share|here'?s|here is|posting) (?:my|a|the|our|some) (?:\w+ ){0,2}(?:plugin|"
         r"integration|script|tutorial|guide|blueprint|template|dashboard|theme|config|tool|library|"
         r"card|automation|walkthrough|write-?up|fix|workaround|translation|case|mount|stl|jig|"
-        r"pattern|presets?|recipe|map|mod|cheat ?sheet|video|list|spreadsheet|plans?|extension)\b",
+        r"pattern|presets?|recipe|map|mod|cheat ?sheet|video|list|spreadsheet|plans?|extension|"
+        r"userscript|bot|widget|bookmarklet|skin|pack|checklist|deck|summary|notes)\b",
         r"\b(?:translat(?:ed|ion|ing))\b.*\b(?:into|to|in) (?:\w+ )?(?:german|french|spanish|"
         r"italian|portuguese|dutch|polish|japanese|chinese|korean|turkish|swedish|czech|ukrainian|"
         r"russian|hindi|arabic|greek|danish|finnish|norwegian)\b",
@@ -375,6 +404,7 @@ CUES: tuple[Cue, ...] = (
         r"gaming|riding|printing))",
         r"\b(?:repo|repository|source code|changelog|readme|wiki)\b",
         r"\b(?:log(?:s)?|trace|stack ?trace|packet capture|wireshark)\b.*\b(?:attached|below)\b",
+        r"\binstructions (?:included|below|inside|in the readme)\b|"
         r"\b(?:attached|in the gist|import link|download link|link below|linked below|releases "
         r"page|stl|json attached|pdf|spreadsheet|measurements|findings|workaround)\b",
     ),
@@ -406,7 +436,7 @@ CUES: tuple[Cue, ...] = (
         r"release|event|question|solution|pr|contribution|day|year|booking|order|sale|episode|"
         r"issue|game|win)\b",
         r"\b(?:\d+|one|two|three|five|ten) (?:years?|months?|days?|weeks?) (?:ago today|of uptime|"
-        r"today|without (?:a )?(?:reboot|crash|problem|break|miss|trouble))\b|\b\d+[- ]day "
+        r"today|without (?:a )?(?:reboot|crash|problem|break|miss)|trouble-free)\b|\b\d+[- ]day "
         r"streak\b|\bstreak\b",
         r"\bit'?s official\b|\b(?:is|are) (?:finally )?out!|\bbiggest ever\b|\bfull circle\b",
         r"\b(?:got|earned|received) (?:the |a |my )?['\"]?[\w ]{0,25}['\"]? badge\b",
@@ -421,6 +451,11 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:finally|just) (?:got|made it|reached|ran|finished|passed|hit|won|beat|completed) "
         r"(?:to )?(?:my |our |the |a |an )?(?:\w+ ){0,2}(?:rank|level|marathon|exam|goal|summit|"
         r"certification|degree|diamond|platinum|gold|master|grandmaster|tier|100|1000)\b",
+        r"\buptime\b[^.!?\n]{0,20}\b(?:\d+|one|two|three|five|ten) (?:days|weeks|months|years?)|"
+        r"\b(?:\d+|one|two|three|five|ten) (?:days|weeks|months|years?) (?:of )?uptime\b",
+        r"\bfinally (?:beat|won|cleared|finished|completed|reached|passed|defeated|landed|nailed|"
+        r"made it|complete|done)\b|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
+        r"(?:years?|months?)(?: and [^.!?\n]{0,30})? later\b",
         r"\b(?:i|we) (?:just |finally |have |'ve )?(?:passed|earned|completed|finished|won|got|"
         r"received) (?:my |our |the |a |an )?(?:\w+ ){0,2}(?:certification|certificate|exam|degree|"
         r"award|title|championship|tournament|diploma|licen[cs]e|black belt)\b",
@@ -430,7 +465,9 @@ CUES: tuple[Cue, ...] = (
         1.0,
         r"\b(?:proud|thrilled|excited|happy) to (?:announce|share|say|report)\b",
         r"\b(?:thank you all|thanks everyone|thanks to (?:all|everyone|every|this community)|"
-        r"couldn'?t have done it without|thanks? to every(?:one|body)? who)\b",
+        r"couldn'?t have done it without|thanks? to every(?:one|body)? who|thanks? (?:you )?for "
+        r"all "
+        r"the (?:help|support|advice|tips))\b|\bafter \d+ (?:attempts|tries|wipes|runs)\b",
         r"[🎉🥳🎂🎊🍾🏆🥂]",
         r"\b(?:woo+ho+|yay+|hooray|huzzah)\b",
         r"\b(?:today|this week|this month|this year) (?:marks|is|was)\b",
@@ -509,7 +546,10 @@ _SECURITY = _lower_rx(
     r"impersonat\w*|(?:token|key|password|data|"
     r"credentials|details|info\w*) (?:was |were |is |are |got |being )?(?:leaked|exposed)|"
     r"expos(?:es|ed|ing) (?:my|our|the|your|user|customer|personal|private|api|all)|phishing|"
-    r"malware|malicious|spyware|keylogger|trojan|ransomware|virus|antivirus|attacked|dumped|"
+    r"(?:credential|password|token|crypto|wallet)[- ]steal\w*|stealer|backdoor\w*|supply[- ]chain "
+    r"attack|typosquat\w*|(?:malicious|suspicious|credential[- ]stealing) (?:payload|code|script|"
+    r"package|release)|malware|malicious|spyware|keylogger|trojan|ransomware|virus|antivirus|"
+    r"attacked|dumped|"
     r"never been there|not from us|(?:logged|signed) (?:me |us )?in(?:to| to) (?:\w+ ){0,2}"
     r"(?:neighbou?r|someone|a stranger|another|other|a different)\w*'?s?|(?:i|we) can (?:control|"
     r"see|access|edit|read|open|change) their\b|ask(?:ing|ed|s)? (?:\w+ ){0,2}for (?:my |our |your "
@@ -527,7 +567,9 @@ _SECURITY = _lower_rx(
     r"(?:someone|somebody) else'?s|strangers?'s|strangers'|other (?:people|users|customers|members|"
     r"players|students|patients|clients|families)'?s?\b[^.!?\n]{0,40}\b(?:data|accounts?|"
     r"invoices?|bookings?|names?|e-?mails?|addresses|phone numbers|details|files|messages|orders|"
-    r"homes?|hubs?|photos|records|payments?)|another (?:user|customer|member|person|player)'?s|"
+    r"homes?|hubs?|photos|records|payments?)|another (?:user|customer|member|person|player|"
+    r"student|patient|client|employee|parent|family)'?s|privacy (?:issue|problem|breach|leak|"
+    r"violation|nightmare)|"
     r"(?:i|we) (?:can|could) see (?:other|someone|strangers|another|people'?s|their)|"
     r"(?:logged|signed) in from (?:another|a different|an unknown|a strange)|"
     r"(?:e-?mail|password|phone number|recovery \w+) (?:was|has been|got|had been) changed|"
@@ -596,7 +638,8 @@ _OUTAGE = _lower_rx(
     r"crash(?:es|ing|ed)?|boot ?loop|brick(?:ed|ing)|dead|died|not working|broken|"
     r"nothing (?:works|worked|loads|loaded|happens|updates|updated|syncs|synced|saves|saved|"
     r"arrives|arrived|shows|showed)|(?:don'?t|doesn'?t) go through|(?:is|are) failing|"
-    r"fail(?:s|ed|ing)|errors?|drain\w*|stuck (?:on|at|in)|(?:page|screen|app|site) is blank|"
+    r"fail(?:s|ed|ing)?|errors?|drain\w*|[45]0\d(?:ing|s)|stuck (?:on|at|in)|(?:page|screen|app|"
+    r"site) is blank|"
     r"blank (?:page|screen)|disappeared|(?:weird|strange|suspicious) redirect|(?:all|everything) "
     r"(?:\w+ ){0,3}(?:at once|at the same time|simultaneously)|randomly (?:turn|switch|fire|"
     r"trigger|restart|reboot)\w*|invalid (?:credentials|password|token|session)|(?:never|doesn'?t|"
@@ -652,7 +695,8 @@ _SHARED_FAILURE = _lower_rx(
     r"\b(?:servers?|cloud|site|website|api|log ?in|checkout|payments?|store|service|platform|"
     r"backend|sync|network)\b (?:\w+ ){0,3}?(?:is|are|has been|have been|was|were|went|goes|"
     r"seems?|keeps?|'s)(?: \w+)? (?:down|offline|unreachable|unavailable|failing|returning errors?|"
-    r"timing out|not (?:responding|loading|working))\b|\b(?:servers?|cloud|site|website|api|"
+    r"timing out|not (?:responding|loading|working)|[45]0\d(?:ing|s)?)\b|\b(?:servers?|cloud|site|"
+    r"website|api|"
     r"log ?in|checkout|payments?|store|platform|backend|sync|network) (?:down|offline|broken|"
     r"unreachable|unplayable)\b(?! (?:the|a|an|my|your|our|to)\b)",
 )
@@ -721,7 +765,8 @@ _COMPANY_TARGET = _lower_rx(
     r"release|version|firmware|premium|plan)\b",
 )
 _MOD_REPORT = _lower_rx(
-    r"\b(?:mods?|moderators?|admins?)\b,? (?:please|pls|can|could|would|need to|should|"
+    r"\breport(?:ing|ed)? (?:this|you|him|her|them|it|your \w+) to the (?:mods?|moderators?|"
+    r"admins?)\b|\b(?:mods?|moderators?|admins?)\b,? (?:please|pls|can|could|would|need to|should|"
     r"have to|must)\b[^\n]{0,120}\b(?:user|member|poster|he|she|they|him|her|"
     r"them|insult\w*|harass\w*|thread|following|mock\w*|attack\w*|spam\w*)\b|\b(?:this|that) "
     r"(?:user|member|guy|person|poster) (?:has|is|keeps|always|been)\b|\b(?:two|some|these|those|"
@@ -802,6 +847,7 @@ class _Features:
     evidence: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
     addresses_member: bool = False  # the post answers or names another (non-staff) member
+    names_member: bool = False  # ... by @handle or by name: whatever is negative is aimed there
     answers_staff: bool = False  # replies to staff: a grievance is aimed at the company
     sentiment: float = 0.0
     sentiment_label: SentimentLabel = "neutral"
@@ -890,6 +936,7 @@ _VOCATIVE = re.compile(
     r"yeah|no),?\s+)?@?(?-i:([A-Z][a-z]{1,15})),\s",
     re.IGNORECASE,
 )
+_TRAILING_VOCATIVE = re.compile(r",\s*(?-i:([A-Z][a-z]{1,15}))[.!?]*\s*$")
 _SECOND_PERSON = _lower_rx(
     r"\b(?:you|your|you'?re|you'?ve|yours|u|ur)\b",
 )
@@ -913,9 +960,9 @@ def _thread_signals(post: Post, feats: _Features) -> None:
     member_authors = {m.author.lower() for m in others if m.author and not m.is_staff}
     staff_authors = {m.author.lower() for m in post.thread if m.author and m.is_staff}
     mentioned = {h.lower().rstrip(".") for h in re.findall(r"@([\w.-]+)", feats.text)}
-    mentioned -= staff_authors | {"mods", "mod", "admin", "admins", "staff", "support", "team"}
     if mentioned & staff_authors or _STAFF_WORDS.search(feats.low):
         feats.signals.append("mentions_staff")
+    mentioned -= staff_authors | {"mods", "mod", "admin", "admins", "staff", "support", "team"}
     name_parts = {
         part
         for author in member_authors
@@ -932,11 +979,15 @@ def _thread_signals(post: Post, feats: _Features) -> None:
         ),
         None,
     )
+    trailing = _TRAILING_VOCATIVE.search(feats.text)
+    if vocative is None and trailing and trailing.group(1).lower() not in _NOT_A_NAME:
+        vocative = trailing.group(1)
     last = others[-1] if others else None
     feats.answers_staff = last is not None and last.is_staff
     answering = last is not None and not last.is_staff and second_person
     if mentioned or (name_parts & words) or answering or (vocative and second_person):
         feats.addresses_member = True
+        feats.names_member = bool(mentioned or vocative)
         feats.evidence.append("addresses another member")
 
 
@@ -1050,7 +1101,7 @@ def _conflict_evidence(feats: _Features, blame: bool) -> None:
 
 def _score(post: Post) -> _Features:
     raw = "\n".join(part for part in (post.title, post.text) if part)
-    text = _NO_TROUBLE.sub("without trouble", clean_text(raw))
+    text = _NO_TROUBLE.sub("trouble-free", clean_text(raw))
     feats = _Features(text=text, low=text.lower())
     feats.signals.extend(_member_signals(post, text))
     _score_cues(feats)
@@ -1114,7 +1165,9 @@ def _structural(feats: _Features, raw: str, asked: float) -> None:
         feats.scores[T.COMPLAINT] += 1.0
     if negative > 0:
         at_company = feats.answers_staff or _COMPANY_TARGET.search(text) is not None
-        at_member = feats.addresses_member and (feats.scores[T.CONFLICT] > 0 or blame)
+        at_member = feats.addresses_member and (
+            feats.scores[T.CONFLICT] > 0 or blame or feats.names_member
+        )
         target = T.CONFLICT if at_member and not at_company else T.COMPLAINT
         weight = 2.2 * negative * (0.5 if asked >= 1.5 else 1.0)
         feats.scores[target] += weight
@@ -1168,7 +1221,7 @@ def member_sentiment(text: str) -> tuple[float, SentimentLabel]:
     if not text:
         return 0.0, "neutral"
     text = _POLITE_FILLER.sub(" ", text)
-    text = _NO_TROUBLE.sub("without trouble", text)  # "500 days without a crash" is good news
+    text = _NO_TROUBLE.sub("trouble-free", text)  # "500 days without a crash" is good news
     score = _compound(text)
     # "thanks, but ..." and "great update, however ...": the part after the contrast counts most.
     contrasts = list(_CONTRAST.finditer(text))

@@ -118,6 +118,9 @@ def test_classifies_typical_posts(text: str, member: Member, expected: str) -> N
         "The charger sparked and there is a black mark on the socket now.",
         "Has anyone else lost their saved games after today's patch? All my characters are gone.",
         "Checkout has been failing for all our customers since the 2.1 release.",
+        "Version 4.0.2 on PyPI contains a credential-stealing payload in setup.py. Do NOT install.",
+        "I just received another student's graded exam with their name and ID instead of mine.",
+        "Servers down?",
     ],
 )
 def test_crisis_in_any_tone_or_domain(text: str) -> None:
@@ -166,6 +169,8 @@ def test_no_trouble_is_good_news_not_a_crisis() -> None:
             "@maria.l stop deleting my comments from the shared doc.",
             [ThreadMessage(author="maria.l", text="I cleaned up the doc")],
         ),
+        ("Copying my notes and posting them under your name is not okay, Hannah.", []),
+        ("You literally reported my post because you disagree with me.", []),
     ],
 )
 def test_conflict_is_aimed_at_a_member(text: str, thread: list[ThreadMessage]) -> None:
