@@ -58,10 +58,23 @@ def counts(store: Store) -> tuple[int, int]:
     return len({j.post_id for j in jobs}), len(jobs)
 
 
-async def submit_all(intake: Intake, posts: Sequence[Post]) -> list[SubmitResult | BaseException]:
-    return await asyncio.gather(
-        *(intake.submit(p, source="t") for p in posts), return_exceptions=True
-    )
+def submit_together(
+    store: Any, posts: Sequence[Post], **intake_options: Any
+) -> list[SubmitResult | BaseException]:
+    """Deliver `posts` at the same moment through a started Intake over `store`, then close it;
+    each post's result or exception, in order."""
+
+    async def scenario() -> list[SubmitResult | BaseException]:
+        intake = Intake(store, **intake_options)
+        intake.start()
+        try:
+            return await asyncio.gather(
+                *(intake.submit(p, source="t") for p in posts), return_exceptions=True
+            )
+        finally:
+            await intake.close()
+
+    return asyncio.run(scenario())
 
 
 # Batching ------------------------------------------------------------------------------------
@@ -70,16 +83,7 @@ async def submit_all(intake: Intake, posts: Sequence[Post]) -> list[SubmitResult
 def test_concurrent_deliveries_share_one_transaction_and_get_their_own_ids(store: Store) -> None:
     recording = RecordingStore(store)
     posts = [make_post(n) for n in range(20)]
-
-    async def scenario() -> list[SubmitResult | BaseException]:
-        intake = Intake(recording, window=0.05)
-        intake.start()
-        try:
-            return await submit_all(intake, posts)
-        finally:
-            await intake.close()
-
-    results = asyncio.run(scenario())
+    results = submit_together(recording, posts, window=0.05)
     assert [len(b) for b in recording.batches] == [20]
     for post, result in zip(posts, results, strict=True):
         assert isinstance(result, SubmitResult) and not result.duplicate
@@ -91,14 +95,7 @@ def test_concurrent_deliveries_share_one_transaction_and_get_their_own_ids(store
 
 def test_max_batch_splits_a_burst(store: Store) -> None:
     recording = RecordingStore(store)
-
-    async def scenario() -> None:
-        intake = Intake(recording, window=0.05, max_batch=8)
-        intake.start()
-        await submit_all(intake, [make_post(n) for n in range(20)])
-        await intake.close()
-
-    asyncio.run(scenario())
+    submit_together(recording, [make_post(n) for n in range(20)], window=0.05, max_batch=8)
     assert [len(b) for b in recording.batches] == [8, 8, 4]
     assert counts(store) == (20, 20)
 
@@ -106,16 +103,7 @@ def test_max_batch_splits_a_burst(store: Store) -> None:
 def test_duplicate_inside_one_batch_is_counted_once(store: Store) -> None:
     recording = RecordingStore(store)
     posts = [make_post(1), make_post(2), make_post(1), make_post(1)]
-
-    async def scenario() -> list[SubmitResult | BaseException]:
-        intake = Intake(recording, window=0.05)
-        intake.start()
-        try:
-            return await submit_all(intake, posts)
-        finally:
-            await intake.close()
-
-    first, other, again, third = asyncio.run(scenario())
+    first, other, again, third = submit_together(recording, posts, window=0.05)
     assert len(recording.batches) == 1
     assert isinstance(first, SubmitResult) and not first.duplicate
     assert isinstance(other, SubmitResult) and not other.duplicate
@@ -132,16 +120,7 @@ def test_duplicate_inside_one_batch_is_counted_once(store: Store) -> None:
 def test_invalid_item_fails_alone(store: Store) -> None:
     recording = RecordingStore(store)
     posts = [make_post(1), make_post(2, text="   "), make_post(3)]
-
-    async def scenario() -> list[SubmitResult | BaseException]:
-        intake = Intake(recording, window=0.05)
-        intake.start()
-        try:
-            return await submit_all(intake, posts)
-        finally:
-            await intake.close()
-
-    ok1, bad, ok3 = asyncio.run(scenario())
+    ok1, bad, ok3 = submit_together(recording, posts, window=0.05)
     assert len(recording.batches) == 1
     assert isinstance(bad, InputError) and "empty" in str(bad)
     assert isinstance(ok1, SubmitResult) and isinstance(ok3, SubmitResult)
@@ -186,16 +165,7 @@ def test_store_without_submit_posts_is_called_item_by_item(store: Store) -> None
             return store.submit_post(post, source=source, revision=revision)
 
     plain = PlainStore()
-
-    async def scenario() -> list[SubmitResult | BaseException]:
-        intake = Intake(plain, window=0.01)
-        intake.start()
-        try:
-            return await submit_all(intake, [make_post(1), make_post(1)])
-        finally:
-            await intake.close()
-
-    first, second = asyncio.run(scenario())
+    first, second = submit_together(plain, [make_post(1), make_post(1)], window=0.01)
     assert plain.calls == 2
     assert isinstance(second, SubmitResult) and second.duplicate
     assert isinstance(first, SubmitResult) and second.post_id == first.post_id
