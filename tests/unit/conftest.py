@@ -3,11 +3,12 @@
 `client`: a TestClient over the app of the requesting module's own `harness` fixture (each API
 test module builds its harness with the fakes it needs; the client around it is always the same).
 `settings` and `run_offline`: an eval run with a fake or scripted model and no index.
+`fake_bundle`: small fake chunk packages standing in for a bundled model's real ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from api.testing import Harness
     from copilot.llm.base import ChatModel
+    from copilot.models import BundledModel
     from copilot.settings import Settings
     from evals.suite import Suite
 
@@ -54,3 +56,43 @@ def run_offline(settings: Settings) -> Callable[..., dict[str, Any]]:
         return run_suite(suite, model_for=lambda case: model, model_name="fake", **options)
 
     return run
+
+
+@pytest.fixture
+def fake_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, Sequence[bytes]], tuple[BundledModel, dict[tuple[str, int], Path]]]:
+    """`fake_bundle(name, parts)`: the bundled model `name` becomes the chunk packages
+    fakepkg-part1..N, part i holding `parts[i - 1]` (files under tmp_path/site) and the spec
+    pinning their concatenation's size and sha256. Returns the spec and the locator table
+    ((module, index) → file; delete an entry to uninstall that part)."""
+    import hashlib
+
+    from copilot import models
+
+    def bundle(
+        name: str, parts: Sequence[bytes]
+    ) -> tuple[BundledModel, dict[tuple[str, int], Path]]:
+        table: dict[tuple[str, int], Path] = {}
+        for i, data in enumerate(parts, start=1):
+            path = tmp_path / "site" / f"fakepkg_part{i}" / "data" / f"part{i:02d}.bin"
+            path.parent.mkdir(parents=True)
+            path.write_bytes(data)
+            table[(f"fakepkg_part{i}", i)] = path
+        whole = b"".join(parts)
+        spec = models.BundledModel(
+            name=name,
+            title="fake",
+            distribution="fakepkg-part",
+            version="0.0.1",
+            parts=len(parts),
+            sha256=hashlib.sha256(whole).hexdigest(),
+            size=len(whole),
+        )
+        monkeypatch.setitem(models.BUNDLED, name, spec)
+        monkeypatch.setattr(
+            models, "find_part_file", lambda module, index: table.get((module, index))
+        )
+        return spec, table
+
+    return bundle

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,39 +14,18 @@ from copilot.models import BundledModel
 from copilot.settings import Settings, load_settings
 
 NAME = "qwen2.5-coder-1.5b"
-
-
-def _fake_parts(root: Path, count: int = 3) -> tuple[dict[tuple[str, int], Path], bytes]:
-    """Write `count` distinct chunk files; return the locator table and the expected whole."""
-    table: dict[tuple[str, int], Path] = {}
-    whole = b""
-    for i in range(1, count + 1):
-        data = (b"GGUF" if i == 1 else b"") + bytes([i]) * (1000 + i * 7)
-        path = root / f"fakepkg_part{i}" / "data" / f"part{i:02d}.bin"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(data)
-        table[(f"fakepkg_part{i}", i)] = path
-        whole += data
-    return table, whole
+# the `fake_bundle` fixture (tests/unit/conftest.py)
+FakeBundle = Callable[[str, Sequence[bytes]], tuple[BundledModel, dict[tuple[str, int], Path]]]
 
 
 @pytest.fixture
 def fake_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_bundle: FakeBundle,
 ) -> tuple[BundledModel, bytes, dict[tuple[str, int], Path]]:
-    table, whole = _fake_parts(tmp_path / "site")
-    spec = BundledModel(
-        name=NAME,
-        title="fake",
-        distribution="fakepkg-part",
-        version="0.0.1",
-        parts=3,
-        sha256=hashlib.sha256(whole).hexdigest(),
-        size=len(whole),
-    )
-    monkeypatch.setitem(models.BUNDLED, NAME, spec)
-    monkeypatch.setattr(models, "find_part_file", lambda module, index: table.get((module, index)))
-    return spec, whole, table
+    """Three distinct chunks, the first starting like a GGUF file."""
+    parts = [(b"GGUF" if i == 1 else b"") + bytes([i]) * (1000 + i * 7) for i in (1, 2, 3)]
+    spec, table = fake_bundle(NAME, parts)
+    return spec, b"".join(parts), table
 
 
 @pytest.fixture

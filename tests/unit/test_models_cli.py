@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from copilot import models
 from copilot.commands import models as models_command
 from copilot.models import BundledModel
 
 NAME = "qwen2.5-coder-1.5b"
+# the `fake_bundle` fixture (tests/unit/conftest.py)
+FakeBundle = Callable[[str, Sequence[bytes]], tuple[BundledModel, dict[tuple[str, int], Path]]]
 
 
 @pytest.fixture
-def app(settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    table: dict[tuple[str, int], Path] = {}
-    whole = b""
-    for i in (1, 2):
-        path = tmp_path / f"p{i}.bin"
-        path.write_bytes(bytes([i]) * 100)
-        table[(f"fakepkg_part{i}", i)] = path
-        whole += path.read_bytes()
-    spec = BundledModel(
-        name=NAME,
-        title="fake",
-        distribution="fakepkg-part",
-        version="0.0.1",
-        parts=2,
-        sha256=hashlib.sha256(whole).hexdigest(),
-        size=len(whole),
-    )
-    monkeypatch.setitem(models.BUNDLED, NAME, spec)
-    monkeypatch.setattr(models, "find_part_file", lambda module, index: table.get((module, index)))
+def app(settings_env: Path, fake_bundle: FakeBundle) -> typer.Typer:
+    fake_bundle(NAME, [bytes([1]) * 100, bytes([2]) * 100])
     root = typer.Typer()
 
     @root.callback()
