@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ENV = "MOMENTS_LLM_EXTRA_BUFFERS"
 _PATCH_LOCK = threading.Lock()
@@ -56,15 +57,15 @@ def patch_model_defaults() -> Callable[[], None]:
 
     original = lib.llama_model_default_params
 
-    def defaults() -> lib.llama_model_params:
+    def defaults() -> Any:
         params = original()
         params.use_extra_bufts = False
         return params
 
-    lib.llama_model_default_params = defaults  # type: ignore[assignment]
+    lib.llama_model_default_params = defaults
 
     def restore() -> None:
-        lib.llama_model_default_params = original  # type: ignore[assignment]
+        lib.llama_model_default_params = original
 
     return restore
 
