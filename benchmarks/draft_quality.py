@@ -1,7 +1,7 @@
 """Draft quality with the bundled model, per moment, on the eval suite.
 
     .venv/bin/python benchmarks/draft_quality.py [--quick] [--suite PATH|NAME] [--from-run RUN.json]
-                                                 [--no-crisis] [--model NAME]
+                                                 [--per-moment N] [--no-crisis] [--model NAME]
 
 Drafts every case of the suite (default: evals/suites/default.yaml, 64 cases, roughly 30-40 min
 on 2 cores; --quick: smoke.yaml, 8 cases, one per moment) with the real bundled model
@@ -51,12 +51,21 @@ def bench_settings(model: str | None) -> Settings:
     return load_settings(data_dir=cache / "bench-draft-quality", llm_model_path=path)
 
 
-def draft_run(suite_name: str, settings: Settings) -> dict[str, Any]:
+def draft_run(suite_name: str, settings: Settings, per_moment: int | None = None) -> dict[str, Any]:
     from copilot.llm.factory import build_chat_model
     from evals.runner import open_retriever, run_suite
     from evals.suite import load_suite
 
     suite = load_suite(suite_name)
+    if per_moment:
+        # the first N cases of each moment, in suite order: a balanced subset for a bounded run
+        seen: dict[str, int] = defaultdict(int)
+        ids = []
+        for case in suite.cases:
+            seen[case.moment.value] += 1
+            if seen[case.moment.value] <= per_moment:
+                ids.append(case.id)
+        suite = suite.select(ids)
     model = build_chat_model(settings, progress=False)
     retriever = open_retriever(settings, echo=print)
     total = len(suite.cases)
@@ -187,6 +196,9 @@ def main() -> None:
         "--quick", action="store_true", help="smoke.yaml (8 cases) and one incident"
     )
     parser.add_argument("--suite", default=None, help="suite path or name (default: default)")
+    parser.add_argument(
+        "--per-moment", type=int, default=None, help="only the first N cases of each moment"
+    )
     parser.add_argument("--from-run", type=Path, default=None, help="read a run JSON instead")
     parser.add_argument("--no-crisis", action="store_true", help="skip the crisis statements")
     parser.add_argument("--model", default=None, help="bundled model name or GGUF path")
@@ -200,7 +212,7 @@ def main() -> None:
         settings = bench_settings(args.model)
         suite = args.suite or ("smoke" if args.quick else "default")
         print(f"Drafting {suite} with {settings.llm_model_path} …", flush=True)
-        run = draft_run(suite, settings)
+        run = draft_run(suite, settings, args.per_moment)
         if args.save:
             args.save.write_text(json.dumps(run, ensure_ascii=False), encoding="utf-8")
     print_table(run)
