@@ -20,6 +20,12 @@ date; the text only when the profile is empty), and the thread adds hostility an
 Asking is common inside other moments, so question-ness is capped and gives way to a clear
 crisis, complaint or clash. Every cue that fired is listed in `Moment.evidence`.
 
+`classify_post(post, embedder=...)` (or `vector=...`) adds the learned layer of
+`copilot.moments_model` when the embedder is the bundled all-MiniLM-L6-v2: a logistic regression
+over the post's embedding decides, the rules' verdict counting as one vote; urgency, sentiment
+and signals stay the rules'. `Moment.method` says which decided ("rules" or "rules+embed").
+Drafting passes the knowledge index's embedder, the API the index's or the settings'.
+
 `classify_post_llm(post, model)` asks a chat model for a JSON verdict (prompts/classify.*.j2)
 and falls back to the rules, saying so in `evidence`, when the answer is unusable.
 
@@ -33,6 +39,7 @@ problem words ("500 days without a crash").
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,13 +47,16 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from copilot.errors import InputError, LLMError
+from copilot.errors import InputError, LLMError, MomentsError
 from copilot.types import GenerationOptions, Member, Moment, MomentType, Post, Urgency
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+    from copilot.embeddings import Embedder
     from copilot.llm.base import ChatModel
+
+log = logging.getLogger(__name__)
 
 QUESTION_CAP = 2.2  # the most question-ness can add (a rhetorical "?" must not beat a complaint)
 SUBORDINATE_AT = 2.0  # from this score on, another moment outweighs the asking in it
@@ -1292,8 +1302,21 @@ def _require_text(post: Post) -> None:
         )
 
 
-def classify_post(post: Post) -> Moment:
-    """The moment of impact of `post`, by weighted cues (no model). Raises InputError if empty."""
+def classify_post(
+    post: Post,
+    *,
+    embedder: Embedder | None = None,
+    vector: Sequence[float] | None = None,
+) -> Moment:
+    """The moment of impact of `post`. Raises InputError if the post is empty.
+
+    Without `embedder` or `vector`: the weighted cues alone (no model, `method="rules"`). With
+    the bundled embedder (or a precomputed `vector` of `embedding_text(post)` in its space), the
+    learned layer of `copilot.moments_model` decides the type, the rules' verdict counting as one
+    vote (`method="rules+embed"`); urgency, sentiment and signals stay the rules'. An embedder of
+    another vector space, or one that fails, leaves the rules' verdict and says why in
+    `evidence`: classifying never fails because the optional layer is missing.
+    """
     _require_text(post)
     feats = _score(post)
     best = max(feats.scores, key=lambda kind: (feats.scores[kind], -list(T).index(kind)))
@@ -1306,7 +1329,7 @@ def classify_post(post: Post) -> Moment:
         best = T.CRISIS
     sentiment, label = feats.sentiment, feats.sentiment_label
     signals = list(dict.fromkeys(feats.signals))
-    return Moment(
+    rules = Moment(
         type=best,
         urgency=_urgency(best, signals, sentiment, feats.text),
         sentiment=sentiment,
@@ -1316,6 +1339,51 @@ def classify_post(post: Post) -> Moment:
         scores={kind.value: round(value, 3) for kind, value in feats.scores.items()},
         method="rules",
         evidence=list(dict.fromkeys(feats.evidence))[:20],
+    )
+    if embedder is None and vector is None:
+        return rules
+    return _with_embedding(post, feats.text, rules, embedder, vector)
+
+
+def _with_embedding(
+    post: Post,
+    text: str,
+    rules: Moment,
+    embedder: Embedder | None,
+    vector: Sequence[float] | None,
+) -> Moment:
+    """The learned layer's verdict on top of `rules`, or `rules` with the reason it was not."""
+    from copilot.moments_model import embedding_text, extra_features, load_model
+
+    def rules_because(reason: str) -> Moment:
+        return rules.model_copy(
+            update={"evidence": [f"embed: not used ({reason})"] + rules.evidence}
+        )
+
+    try:
+        model = load_model()
+        if vector is None:
+            assert embedder is not None
+            if embedder.name != model.embedder:
+                return rules_because(f"embedder {embedder.name}, model needs {model.embedder}")
+            vector = embedder.embed_query(embedding_text(post))
+        extra = extra_features(post, rules.signals, embedding_text(post))
+        probs = model.decide(vector, extra, rules.type.value)
+    except MomentsError as exc:
+        log.warning("moments: learned layer unavailable, rules decide: %s", exc.message)
+        return rules_because(exc.message)
+    kind = MomentType(max(probs, key=lambda name: probs[name]))
+    note = f"{model.version}: {kind.value} p={probs[kind.value]:.2f}; rules said {rules.type.value}"
+    rule_scores = ", ".join(f"{k} {v:g}" for k, v in rules.scores.items() if v > 0)
+    return rules.model_copy(
+        update={
+            "type": kind,
+            "urgency": _urgency(kind, rules.signals, rules.sentiment, text),
+            "confidence": round(max(0.0, min(1.0, probs[kind.value])), 3),
+            "scores": {name: round(p, 3) for name, p in probs.items()},
+            "method": "rules+embed",
+            "evidence": [note, f"rules scores: {rule_scores}", *rules.evidence][:22],
+        }
     )
 
 
