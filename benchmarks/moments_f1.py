@@ -5,6 +5,12 @@
     .venv/bin/python benchmarks/moments_f1.py --llm      # + the bundled LLM on the test split
     .venv/bin/python benchmarks/moments_f1.py --data evals/data/other.jsonl   # a whole file
     .venv/bin/python benchmarks/moments_f1.py --ids m-230..m-277   # an id range, as a whole
+    .venv/bin/python benchmarks/moments_f1.py --method embed   # rules + the learned layer
+
+`--method embed` embeds every scored post with the bundled all-MiniLM-L6-v2 (in memory, nothing
+cached on disk; ~30-60 s for 500 posts on CPU) and lets `copilot/data/moments_model.json` decide,
+the rules' verdict counting as one vote. Its throughput line is end to end: batch embedding plus
+classification, and one post at a time as the API and drafting call it (`embed_query`).
 
 The labelled set is evals/data/moments_labelled.jsonl; the split is fixed by a hash of each id
 (60% dev, 40% test). Tune cues on dev only; report test. `--data` scores any JSONL file of the
@@ -28,10 +34,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from copilot.moments import classify_post, classify_post_llm, member_sentiment  # noqa: E402
+from copilot.moments_model import embedding_text  # noqa: E402
 from copilot.types import Moment, MomentType, Post  # noqa: E402
 
 DATA = REPO / "evals" / "data" / "moments_labelled.jsonl"
 LABELS = [kind.value for kind in MomentType]
+TRAINED_ON = {"moments_labelled.jsonl", "moments_extra.jsonl"}  # by evals/train_moments.py
 
 
 def split_of(item_id: str) -> str:
@@ -84,7 +92,7 @@ def urgency_accuracy(items: list[dict[str, Any]], moments: list[Moment]) -> floa
     pairs = [(i["urgency"], m) for i, m in zip(items, moments, strict=True) if i.get("urgency")]
     if not pairs:
         return None
-    return sum(m.urgency.value == gold for gold, m in pairs) / len(pairs)
+    return float(sum(m.urgency.value == gold for gold, m in pairs)) / len(pairs)
 
 
 def in_range(item_id: str, spec: str) -> bool:
@@ -98,10 +106,33 @@ def in_range(item_id: str, spec: str) -> bool:
     return number(first) <= number(item_id) <= number(last or first)
 
 
-def score(name: str, chosen: list[dict[str, Any]], errors: bool) -> list[Moment]:
+def embed_all(posts: list[Post]) -> list[list[float]]:
+    """The bundled embedder's vectors of `posts` (as `classify_post` would embed them)."""
+    from copilot.embeddings import SentenceTransformerEmbedder
+
+    vectors: list[list[float]] = SentenceTransformerEmbedder().embed(
+        [embedding_text(post) for post in posts]
+    )
+    return vectors
+
+
+def classify_all(posts: list[Post], method: str) -> list[Moment]:
+    if method == "rules":
+        return [classify_post(post) for post in posts]
+    vectors = embed_all(posts)
+    return [classify_post(p, vector=v) for p, v in zip(posts, vectors, strict=True)]
+
+
+def score(
+    name: str, chosen: list[dict[str, Any]], errors: bool, method: str = "rules"
+) -> list[Moment]:
     """Classify `chosen`, print the report (and the misclassified posts when `errors`)."""
-    moments = [classify_post(to_post(item)) for item in chosen]
-    report(f"rules on {name}", [i["label"] for i in chosen], [m.type.value for m in moments])
+    moments = classify_all([to_post(item) for item in chosen], method)
+    label = "rules" if method == "rules" else "rules + embedding model"
+    report(f"{label} on {name}", [i["label"] for i in chosen], [m.type.value for m in moments])
+    if method == "embed":
+        overruled = sum(m.evidence[0].split("rules said ")[-1] != m.type.value for m in moments)
+        print(f"the learned layer overruled the rules on {overruled} of {len(moments)} posts")
     urgency = urgency_accuracy(chosen, moments)
     if urgency is not None:
         print(f"urgency accuracy {urgency:.3f}")
@@ -131,6 +162,27 @@ def throughput(posts: list[Post], rounds: int) -> None:
     print(
         f"\nthroughput: {ours:,.0f} posts/s (rules); raw VADER {raw:,.0f} posts/s; "
         f"ratio {ours / raw:.2f}x of raw VADER"
+    )
+
+
+def throughput_embedded(posts: list[Post], rounds: int) -> None:
+    """Posts/s of the combined classifier: batch (benchmark, training) and one at a time (API)."""
+    from copilot.embeddings import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    classify_post(posts[0], embedder=embedder)  # load the model outside the timing
+    started = time.perf_counter()
+    for _ in range(rounds):
+        classify_all(posts, "embed")
+    batch = rounds * len(posts) / (time.perf_counter() - started)
+    single = posts[: min(len(posts), 100)]
+    started = time.perf_counter()
+    for post in single:
+        classify_post(post, embedder=embedder)
+    one = len(single) / (time.perf_counter() - started)
+    print(
+        f"throughput (rules + embedding model): {batch:,.0f} posts/s batch-embedded, "
+        f"{one:,.0f} posts/s one post at a time (embed_query, 1 torch thread)"
     )
 
 
@@ -167,25 +219,38 @@ def main() -> None:
         "--data", type=Path, help="score this JSONL file as a whole (no dev/test split)"
     )
     parser.add_argument("--ids", help="only ids in FIRST..LAST (e.g. m-230..m-277), as a whole")
+    parser.add_argument(
+        "--method",
+        choices=["rules", "embed"],
+        default="rules",
+        help="rules alone, or rules + the learned layer over the bundled embedder",
+    )
     args = parser.parse_args()
 
     items = load(args.data or DATA)
+    if args.method == "embed" and (args.data is None or args.data.name in TRAINED_ON):
+        print("NOTE: the learned layer was trained on these posts; this score is in-sample.")
+        print("Its cross-validated figures are in evals/train_moments.py's report.")
     if args.data or args.ids:
         chosen = [i for i in items if not args.ids or in_range(i["id"], args.ids)]
         if not chosen:
             parser.error("no posts selected")
         name = args.data.name if args.data else DATA.name
-        score(f"{name}{' ' + args.ids if args.ids else ''}", chosen, args.errors)
+        score(f"{name}{' ' + args.ids if args.ids else ''}", chosen, args.errors, args.method)
         throughput([to_post(i) for i in chosen], rounds=1 if args.quick else 5)
+        if args.method == "embed":
+            throughput_embedded([to_post(i) for i in chosen], rounds=1)
         return
     splits = {"dev": [i for i in items if split_of(i["id"]) == "dev"]}
     splits["test"] = [i for i in items if split_of(i["id"]) == "test"]
     names = ("dev", "test") if args.split == "both" else (args.split,)
     for name in ("test",) if args.quick else names:
-        score(name, splits[name], args.errors and name == "dev")
+        score(name, splits[name], args.errors and name == "dev", args.method)
     sentiment_checks = ["not working", "still broken", "thanks but it still fails"]
     print("\nsentiment spot checks:", [member_sentiment(t)[1] for t in sentiment_checks])
     throughput([to_post(i) for i in items], rounds=1 if args.quick else 5)
+    if args.method == "embed":
+        throughput_embedded([to_post(i) for i in items], rounds=1)
     if args.llm:
         test = splits["test"]
         if args.llm_limit and args.llm_limit < len(test):

@@ -510,7 +510,7 @@ def _prepare(
     timings: dict[str, float] = {}
     warnings = validate_post(post)
     t = time.perf_counter()
-    moment = classify_post(post)
+    moment = classify_post(post, embedder=getattr(retriever, "embedder", None))  # index's
     timings["classify"] = time.perf_counter() - t
     t = time.perf_counter()
     masked_post, masked = mask_post(post)
