@@ -46,7 +46,6 @@ from copilot.tone_rules import (
     INTERPRET_WEAK,
     JARGON,
     NEXT_STEP,
-    PLAIN_ACRONYMS,
     PROMISE_EXPLICIT,
     PROMISE_SOFT,
     PROMPT_LEAK,
@@ -60,12 +59,13 @@ from copilot.tone_text import (
     content_words,
     looks_non_english,
     sentences,
+    shouted_words,
     syllables,
     tokens,
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.5"
+SCORER_VERSION = "tone-1.6"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (
@@ -118,8 +118,7 @@ MOMENT_WEIGHTS: dict[MomentType, dict[str, float]] = {
 }
 
 _LEVEL_SCORE = (0.0, 0.5, 0.85)
-# a word in capitals, not a file name or identifier (CONTRIBUTING.md, API_KEY)
-_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b(?![._-]?[A-Za-z0-9])")
+_REPEATED_MARKS = re.compile(r"[!?]{3,}")
 ACTION_REQUEST = Rule(
     r"(?:could|can|would|will) you (?:please )?(?!tell|share|describe|walk|say)"
     r"(?:open|send|check|try|move|post|add|give|make|update|restart|reset|install|dm|message|"
@@ -285,16 +284,13 @@ def _empathy(er: float, ip: float, ex: float) -> ToneScore:
 def _hostility(text: str, low: str) -> tuple[ToneScore, bool]:
     overt = _hits(HOSTILE_OVERT, low)
     mild = _hits(HOSTILE_MILD, low)
-    caps = [
-        w
-        for w in _CAPS_WORD.findall(text)
-        if w not in PLAIN_ACRONYMS and not any(ch.isdigit() for ch in w)
-    ]
-    shouting = len(caps) >= 2 or bool(re.search(r"[!?]{3,}", text))
-    if shouting:
-        overt.append(("shouting", " ".join(caps[:4]) or "!!!"))
-    elif caps and len(caps[0]) >= 4 and caps[0] not in {"NOTE", "TODO"}:
-        mild.append(("capitals", caps[0]))
+    loud, emphasis = shouted_words(text)
+    if len(loud) >= 2 or _REPEATED_MARKS.search(text):
+        overt.append(("shouting", " ".join(loud[:4]) or "!!!"))
+    elif loud or emphasis:
+        word = (loud or emphasis)[0]
+        if word not in {"NOTE", "TODO"}:
+            mild.append(("capitals", word))
     if overt:
         score = min(1.0, 0.8 + 0.1 * (len(overt) - 1) + 0.05 * len(mild))
     elif [label for label, _ in mild] == ["capitals"]:

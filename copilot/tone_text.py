@@ -265,3 +265,56 @@ def looks_non_english(text: str, toks: list[str]) -> bool:
         return False
     common = sum(1 for t in toks if t in ENGLISH_COMMON)
     return common / len(toks) < 0.06
+
+
+# Shouting ------------------------------------------------------------------------------------
+
+# Acronyms that are never emphasis, whatever their length (an isolated all-caps word of up to
+# five letters is treated as an acronym anyway; this list also covers runs such as "REST API").
+KNOWN_ACRONYMS = frozenset(
+    """API APIS SDK CLI JSON YAML XML HTML CSS REST HTTP HTTPS URL URLS URI UUID FTP SMTP IMAP SSH
+    SSL TLS VPN DNS IP TCP UDP LAN WAN NAS NFC GPS USB LED HDMI RAM CPU GPU SSD HDD OS UI UX IOT
+    OTA MQTT RCA SQL CSV PDF PNG JPG JPEG GIF SVG ZIP AWS GCP SSO SAML OAUTH JWT FAQ FAQS TOS EULA
+    GDPR CCPA SLA ETA CEO CTO QA PR CI CD RC LTS AKA FYI BTW ASAP TLDR IMO IMHO AFAIK DIY ISP SIM
+    PIN ID IDS OK UTC GMT CET CEST PST EST EU US UK TV DM PM AM APP IOS WIFI GHZ MHZ KB MB GB TB
+    NVIDIA LINUX GITHUB""".split()
+)
+# A word in capitals, not a file name or identifier (CONTRIBUTING.md, API_KEY, COVID-19).
+CAPS_WORD_RE = re.compile(r"(?<![\w.'’-])[A-Z][A-Z'’]*[A-Z](?![\w'’.-]?[A-Za-z0-9])")
+_CAPS_GAP_RE = re.compile(r"[^a-z0-9]*")  # spaces, punctuation, "A" / "I" between two words
+SHOUT_WORD_LETTERS = 6  # an isolated all-caps word this long is not an acronym
+
+
+def shouted_words(text: str) -> tuple[list[str], list[str]]:
+    """(shouted words, emphasised words): capitals that raise the voice, acronyms excluded.
+
+    Why not "two words in capitals": a reply that names the API twice is not shouting. Words
+    in capitals form runs (only spaces or punctuation between them). Shouting is a run holding
+    three words not on the acronym list ("NO. STOP. NOW."), or two such words one of which has
+    four or more letters ("STOP IT", "READ THE FAQ"; not "REST API", "CHIP SDK", "JSON, HTML,
+    YAML"), or a lone such word of six or more letters ("SERIOUSLY"). A lone capitalised word of
+    up to five letters is an acronym ("API", "SDK", "HVAC") or at most emphasis ("FIRST"): it is
+    returned as emphasis when it has four or five letters. Callers call a reply shouting when two
+    or more shouted words come back (one long word alone is emphasis too).
+    """
+    runs: list[list[str]] = []
+    end = -1
+    for m in CAPS_WORD_RE.finditer(text):
+        if runs and _CAPS_GAP_RE.fullmatch(text, end, m.start()):
+            runs[-1].append(m.group(0))
+        else:
+            runs.append([m.group(0)])
+        end = m.end()
+    loud: list[str] = []
+    emphasis: list[str] = []
+    for run in runs:
+        plain = [w for w in run if w not in KNOWN_ACRONYMS]
+        letters = [len(w) - w.count("'") - w.count("’") for w in plain]
+        if len(plain) >= 3 or (len(plain) == 2 and max(letters) >= 4):
+            loud.extend(run)
+        elif len(plain) == 1:
+            if letters[0] >= SHOUT_WORD_LETTERS:
+                loud.append(plain[0])
+            elif letters[0] >= 4:
+                emphasis.append(plain[0])
+    return loud, emphasis

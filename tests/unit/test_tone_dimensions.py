@@ -16,6 +16,7 @@ from copilot.tone import (
     score_reply,
     weights_for,
 )
+from copilot.tone_text import shouted_words
 from copilot.types import Member, MomentType
 
 VADER = SentimentIntensityAnalyzer()
@@ -317,3 +318,34 @@ def test_a_reply_time_is_not_a_forbidden_promise() -> None:
 )
 def test_facts_links_and_actions_today_are_not_promises(text: str) -> None:
     assert "over_promising" not in codes(score_reply(text))
+
+
+SHOUTING_CASES: list[tuple[str, list[str]]] = [
+    # acronyms, however often, are not shouting (tone-1.5 flagged "the API ... the API")
+    ("The API returns 429 when the API key is rate-limited; the SDK retries after a minute.", []),
+    ("Use the REST API, not the CLI; export JSON, HTML or YAML from the API page.", []),
+    ("The NCP firmware and SSO login both need the API; see the API FAQ.", []),
+    # real shouting: a run of capitals, or several long words in capitals
+    ("READ THE FAQ before posting again.", ["READ", "THE", "FAQ"]),
+    ("This is RIDICULOUS and UNACCEPTABLE.", ["RIDICULOUS", "UNACCEPTABLE"]),
+    ("I said NO. STOP. NOW.", ["NO", "STOP", "NOW"]),
+    ("STOP IT, the API is fine.", ["STOP", "IT"]),
+]
+
+
+@pytest.mark.parametrize(("text", "loud"), SHOUTING_CASES)
+def test_shouting_needs_a_raised_voice_not_acronyms(text: str, loud: list[str]) -> None:
+    assert shouted_words(text)[0] == loud
+    card = score_reply(text)
+    hostility = card.scores["hostility"]
+    if loud:
+        assert hostility.score >= 0.8 and "hostility" in codes(card)
+        assert any("shouting" in e for e in hostility.evidence)
+    else:
+        assert hostility.score == 0.0 and "hostility" not in codes(card)
+        assert shouted_words(text) == ([], [])
+
+
+def test_one_short_capitalised_word_is_emphasis_not_an_acronym_list() -> None:
+    assert shouted_words("Please back up FIRST, then reset the Hub.") == ([], ["FIRST"])
+    assert shouted_words("Two acronyms in a row: AWS SDK.") == ([], [])  # both short, no plain word
