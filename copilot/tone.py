@@ -11,8 +11,10 @@ Dimensions and methods (details and validation figures in evals/README.md):
   extra strong cue, so more evidence ranks higher).
 - empathy = min(1, max + 0.5 * second + 0.25 * third) of the three mechanism scores, i.e. one
   strong mechanism or two weak ones make empathetic (matches the rubric).
-- politeness: Danescu-Niculescu-Mizil et al. (2013) strategies -> logistic regression trained on
-  the Stanford Politeness Corpus, Platt-calibrated; times (1 - 0.8 * hostility), x0.7 on blame.
+- politeness: Danescu-Niculescu-Mizil et al. (2013) strategies + static word-piece embeddings of
+  the bundled all-MiniLM-L6-v2 (no transformer pass) -> ridge regression trained on the Stanford
+  Politeness Corpus, Platt-calibrated; times (1 - 0.8 * hostility), x0.7 on blame, x0.7 on
+  sarcasm (mock politeness).
 - warmth, personalization, clarity, hostility, over_promising, defensiveness: weighted cues.
 - guideline_compliance: the share of the moment's checks that pass, capped at 0.3 when a
   policy is broken (forbidden promise, blame, hostility, prompt leak, invented fact).
@@ -591,13 +593,21 @@ def score_reply(
     ex = _explorations(text, low, post_words, hostile=hostility.score >= 0.4)
     emp = _empathy(er.score, ip.score, ex.score)
     defens, blame, excuse = _defensiveness(low)
-    pol_p, pol_ev = score_politeness(text[:4000])
+    pol_p, pol_ev = score_politeness(text[:4000], low[:4000])  # shares low's 4-gram cache
+    # Sarcasm is mock politeness (Culpeper 1996): its "Great job", "Enjoy!" are insincere, so
+    # the strategies the model credits are discounted like blame is.
     politeness = ToneScore(
         name="politeness",
-        score=_clip(pol_p * (1.0 - 0.8 * hostility.score) * (0.7 if blame else 1.0)),
+        score=_clip(
+            pol_p
+            * (1.0 - 0.8 * hostility.score)
+            * (0.7 if blame else 1.0)
+            * (0.7 if sarcastic else 1.0)
+        ),
         evidence=pol_ev
         + ([f"hostility x{1 - 0.8 * hostility.score:.2f}"] if hostility.score else [])
-        + (["blames the member x0.70"] if blame else []),
+        + (["blames the member x0.70"] if blame else [])
+        + (["sarcasm (mock politeness) x0.70"] if sarcastic else []),
     )
     over, explicit = _over_promising(low)
     warmth = _warmth(low, len(toks), er.score, name, hostility.score, defens.score)

@@ -349,3 +349,19 @@ def test_shouting_needs_a_raised_voice_not_acronyms(text: str, loud: list[str]) 
 def test_one_short_capitalised_word_is_emphasis_not_an_acronym_list() -> None:
     assert shouted_words("Please back up FIRST, then reset the Hub.") == ([], ["FIRST"])
     assert shouted_words("Two acronyms in a row: AWS SDK.") == ([], [])  # both short, no plain word
+
+
+def test_shouting_lowers_politeness_but_acronyms_do_not() -> None:
+    calm = score_reply("Thanks for the report! The API and the SDK are fixed in 3.3.2.")
+    loud = score_reply("Thanks for the report! THE API AND THE SDK ARE FIXED in 3.3.2.")
+    assert not any("shouting" in e for e in calm.scores["politeness"].evidence)
+    assert loud.scores["politeness"].score < calm.scores["politeness"].score
+
+
+def test_sarcasm_discounts_the_politeness_it_mocks() -> None:
+    text = "Oh great, another copying drama. Love these. Sort it out, thanks so much!"
+    card = score_reply(text)
+    assert any("mock politeness" in e for e in card.scores["politeness"].evidence)
+    sincere = score_reply("Great, thanks so much for sorting it out!")
+    assert not any("mock politeness" in e for e in sincere.scores["politeness"].evidence)
+    assert card.scores["politeness"].score < 0.5 < sincere.scores["politeness"].score
