@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/moments_f1.py            # rules on dev and test splits
     .venv/bin/python benchmarks/moments_f1.py --quick    # test split only, fewer timing rounds
     .venv/bin/python benchmarks/moments_f1.py --llm      # + the bundled LLM on the test split
+    .venv/bin/python benchmarks/moments_f1.py --data evals/data/moments_blind2.jsonl --llm
     .venv/bin/python benchmarks/moments_f1.py --data evals/data/other.jsonl   # a whole file
     .venv/bin/python benchmarks/moments_f1.py --ids m-230..m-277   # an id range, as a whole
     .venv/bin/python benchmarks/moments_f1.py --method embed   # rules + the learned layer
@@ -186,7 +187,15 @@ def throughput_embedded(posts: list[Post], rounds: int) -> None:
     )
 
 
-def run_llm(items: list[dict[str, Any]]) -> None:
+def spread(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most `limit` items spread over the file (files are often grouped by label)."""
+    if not limit or limit >= len(items):
+        return items
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def run_llm(items: list[dict[str, Any]], label: str = "test") -> None:
     try:
         from copilot.llm.factory import build_chat_model
         from copilot.settings import get_settings
@@ -202,7 +211,7 @@ def run_llm(items: list[dict[str, Any]]) -> None:
         gold.append(item["label"])
         pred.append(moment.type.value)
     seconds = time.perf_counter() - started
-    report(f"LLM ({model.name}) on test", gold, pred)
+    report(f"LLM ({model.name}) on {label}", gold, pred)
     print(
         f"fallbacks to rules: {fallbacks}/{len(items)}; {seconds / max(1, len(items)):.1f} s/post"
     )
@@ -240,6 +249,8 @@ def main() -> None:
         throughput([to_post(i) for i in chosen], rounds=1 if args.quick else 5)
         if args.method == "embed":
             throughput_embedded([to_post(i) for i in chosen], rounds=1)
+        if args.llm:
+            run_llm(spread(chosen, args.llm_limit), label=name)
         return
     splits = {"dev": [i for i in items if split_of(i["id"]) == "dev"]}
     splits["test"] = [i for i in items if split_of(i["id"]) == "test"]
@@ -252,11 +263,7 @@ def main() -> None:
     if args.method == "embed":
         throughput_embedded([to_post(i) for i in items], rounds=1)
     if args.llm:
-        test = splits["test"]
-        if args.llm_limit and args.llm_limit < len(test):
-            step = len(test) / args.llm_limit  # spread over the labels (the file is grouped)
-            test = [test[int(i * step)] for i in range(args.llm_limit)]
-        run_llm(test)
+        run_llm(spread(splits["test"], args.llm_limit))
 
 
 if __name__ == "__main__":
