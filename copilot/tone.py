@@ -35,7 +35,9 @@ from copilot.tone_politeness import score_politeness
 from copilot.tone_rules import (
     BLAME,
     BOILERPLATE,
+    CLEARLY_AT_READER,
     COLD,
+    CONDESCENDING_ADVERB,
     EMOTION_STRONG,
     EMOTION_WEAK,
     EXCUSE,
@@ -48,10 +50,19 @@ from copilot.tone_rules import (
     INTERPRET_WEAK,
     JARGON,
     NEXT_STEP,
+    OWNS_IT,
+    POS_INTERJECTION,
+    PRAISE_WORDS,
+    PROBLEM_WORDS,
     PROMISE_EXPLICIT,
     PROMISE_SOFT,
     PROMPT_LEAK,
+    SARCASM_CUE_STRONG,
+    SARCASM_CUE_WEAK,
+    SCARE_QUOTE,
     SECOND_PERSON,
+    SINCERE_CUE,
+    TAKEN_BACK,
     WARM,
     Pattern,
     tech_tokens,
@@ -64,10 +75,11 @@ from copilot.tone_text import (
     shouted_words,
     syllables,
     tokens,
+    vader_lexicon,
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.6"
+SCORER_VERSION = "tone-1.7"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (
@@ -283,9 +295,83 @@ def _empathy(er: float, ip: float, ex: float) -> ToneScore:
     )
 
 
-def _hostility(text: str, low: str) -> tuple[ToneScore, bool]:
+_APOLOGY = Rule(r"(?<![a-z])(?:sorry|apolog\w*)")
+
+
+def _negative(text: str) -> bool:
+    """A negative state of affairs: a problem word, or net-negative VADER valence (<= -1.5)."""
+    if PROBLEM_WORDS.search(text):
+        return True
+    lex = vader_lexicon()
+    return sum(lex.get(w, 0.0) for w in tokens(text)) <= -1.5
+
+
+def _sarcasm_in_sentences(low: str, post: str | None) -> list[tuple[str, str]]:
+    """Sarcasm and condescension that need a sentence, not a phrase (tone-1.7).
+
+    - Sentiment incongruity (Riloff et al. 2013: positive sentiment about a negative
+      situation): a sentence opened by a positive interjection ("Great,", "Wonderful.",
+      "Well done!") whose continuation -- the rest of the sentence, or the next one -- is a
+      negative situation: with an irony cue ("another", "just what we needed"), with "now /
+      again / more" and a problem, or, when the post itself reports a problem, any problem. A
+      continuation with thanks, an apology, help or a fix keeps it sincere ("Perfect, thanks
+      for the logs"), as does an apology anywhere in the reply.
+    - Praise taken back: a short praising sentence ending in "I suppose / I guess"
+      ("Progress, I suppose!"); a hedged claim ("It could be the app version, I guess") is not.
+    - Condescending adverbs ("obviously", "literally", "clearly" aimed at the reader) unless the
+      writer owns the problem in that sentence ("Obviously this shouldn't have happened, and
+      I'm sorry").
+    - Scare quotes around the member's own words ('your "whole evening"'); quoted UI labels
+      and error messages are not mockery.
+    """
+    hits: list[tuple[str, str]] = []
+    sents = sentences(low)
+    apologetic = _APOLOGY.search(low) is not None
+    post_problem: bool | None = None
+    for i, sent in enumerate(sents):
+        m = POS_INTERJECTION.search(sent)
+        if m is not None and not apologetic:
+            rest = sent[m.end() :]
+            if not rest.strip() and i + 1 < len(sents):
+                rest = sents[i + 1]
+            rest = rest.strip()
+            if rest and not rest.startswith("but") and not SINCERE_CUE.search(rest):
+                strong_cue = SARCASM_CUE_STRONG.search(rest) is not None
+                if _negative(rest):
+                    if strong_cue or SARCASM_CUE_WEAK.search(rest):
+                        ironic = True
+                    else:
+                        if post_problem is None:
+                            post_problem = bool(post) and _negative(post.lower())
+                        ironic = bool(post_problem)
+                else:  # "Great, another data point. ... we can fix it" stays sincere
+                    later = " ".join(sents[i + 1 : i + 3])
+                    ironic = strong_cue and SINCERE_CUE.search(later) is None
+                if ironic:
+                    hits.append(("sarcasm (praise for a bad situation)", sent[:60]))
+        back = TAKEN_BACK.search(sent)
+        if back is not None:
+            head = tokens(back.group("head"))
+            lex = vader_lexicon()
+            if len(head) <= 4 and any(w in PRAISE_WORDS or lex.get(w, 0.0) >= 1.5 for w in head):
+                hits.append(("sarcasm (praise taken back)", sent[:60]))
+        adverb = CONDESCENDING_ADVERB.search(sent) or CLEARLY_AT_READER.search(sent)
+        if adverb is not None and OWNS_IT.search(sent) is None:
+            hits.append(("condescension", adverb.group(0)))
+    quoting = '"' in low or "\u201c" in low or " '" in low
+    for q in SCARE_QUOTE.finditer(low) if quoting else []:
+        quoted = q.group("q").strip()
+        if "so-called" in q.group(0) or (post and quoted in post.lower().replace("’", "'")):
+            hits.append(("sarcasm (scare quotes)", q.group(0)))
+            break
+    return hits
+
+
+def _hostility(text: str, low: str, post: str | None = None) -> tuple[ToneScore, bool]:
     overt = _hits(HOSTILE_OVERT, low)
     mild = _hits(HOSTILE_MILD, low)
+    seen = {phrase for _, phrase in mild}
+    mild += [h for h in _sarcasm_in_sentences(low, post) if h[1] not in seen][:4]
     loud, emphasis = shouted_words(text)
     if len(loud) >= 2 or _REPEATED_MARKS.search(text):
         overt.append(("shouting", " ".join(loud[:4]) or "!!!"))
@@ -301,7 +387,7 @@ def _hostility(text: str, low: str) -> tuple[ToneScore, bool]:
         score = min(0.75, 0.4 + 0.15 * (len(mild) - 1))
     else:
         score = 0.0
-    sarcastic = any(label == "sarcasm" for label, _ in mild)
+    sarcastic = any(label.startswith("sarcasm") for label, _ in mild)
     return ToneScore(name="hostility", score=score, evidence=_ev(overt + mild)), sarcastic
 
 
@@ -587,7 +673,7 @@ def score_reply(
     name = _name_used(low, member)
     reflected, post_words = _reflected(content_words(text), post)
 
-    hostility, sarcastic = _hostility(text, low)
+    hostility, sarcastic = _hostility(text, low, post)
     er = _emotional_reactions(low, sarcastic)
     ip = _interpretations(low, reflected, hostile=hostility.score >= 0.4, er=er.score)
     ex = _explorations(text, low, post_words, hostile=hostility.score >= 0.4)

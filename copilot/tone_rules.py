@@ -206,9 +206,15 @@ BOILERPLATE = table(
 # Hostility -----------------------------------------------------------------------------------
 HOSTILE_OVERT = table(
     (
-        r"(?<!not a )(?<!not )(?<![a-z])(?:stupid|idiot\w*|dumb|moron\w*|pathetic|clueless|ignorant|lazy|incompetent|genius)(?![a-z])",
+        # not negated ("not a dumb question") and not name-calling reported by a moderator
+        # ("calling each other idiots isn't how we talk here")
+        r"(?<!not a )(?<!not )(?<!each other )(?<!calling )(?<![a-z])(?:stupid|idiot\w*|dumb|"
+        r"moron\w*|pathetic|clueless|ignorant|lazy|incompetent)(?![a-z])",
         "insult",
     ),
+    # "genius" is an insult only as a mock address ("thanks, genius"); "your script is genius"
+    # is praise.
+    (r",\s*genius(?![a-z])|real genius|(?:^|\W)genius[.!?]*$", "insult"),
     (
         r"(?<![a-z])(?:shit\w*|fuck\w*|wtf|crap\w*|damn\w*|bullshit|hell|bloody|piss\w*|ass|asshole|bastard)(?![a-z])",
         "profanity",
@@ -220,38 +226,168 @@ HOSTILE_OVERT = table(
     (r"(?<![a-z])(?:ranting|drama)(?![a-z])", "belittling"),
     (r"maybe (?:open source|this|the community|lumen) isn't for you|not for you", "exclusion"),
 )
+# Mild hostility as classes of construct (tone-1.7), not phrases: talking down to the reader,
+# passive-aggressive formulas, mock surprise and mock praise of a failure, rhetorical questions
+# that blame. The sentence-level mechanisms (sentiment incongruity, condescending adverbs,
+# praise taken back by "I suppose", scare quotes) are in copilot.tone._sarcasm_in_sentences.
+_FAIL_ING = (
+    r"(?:break|ignor|miss|delet|forgett|skipp|wip|brick|los|crash|ruin|mess|screw|"
+    r"not read|not check|not look)ing"
+)
 HOSTILE_MILD = table(
-    (r"(?<![a-z])(?:obviously|clearly you|literally)(?![a-z])", "condescension"),
     (
-        r"as i (?:already|just) (?:said|explained|told you)|as (?:already |previously )?stated|i've said this",
+        r"as i (?:already |just |clearly )?(?:said|told you|explained)|like i (?:already )?said|"
+        r"as (?:already |previously )(?:stated|mentioned|explained|said)|as stated|"
+        r"i've (?:already )?said this|per my (?:last|previous|earlier)|as per my|"
+        r"for the (?:second|third|fourth|fifth|last|hundredth|umpteenth|nth) time|"
+        r"let me (?:say|explain|spell) (?:this|it|that) (?:again|slowly|out|one more time|once more)",
         "as I already said",
     ),
     (
-        r"(?<!please )(?<!to )read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it",
+        r"(?<!please )(?<!to )read the (?:docs|manual|faq|documentation|release notes|guide)|rtfm|use the search|search before posting|google it|do your (?:own )?(?:research|homework)",
         "read the docs",
     ),
     (
-        r"(?:great|good|nice) job (?:reading|breaking|ignoring)|great job,|wow, (?:a|two|three|another|what)",
+        r"(?:great|good|nice|brilliant|excellent|fine|amazing|stellar|impressive|fantastic|"
+        rf"wonderful|superb) (?:job|work|effort|going|move|thinking),? (?:on |with )?{_FAIL_ING}",
+        "sarcasm (mock praise of a failure)",
+    ),
+    (
+        rf"great job reading|great job,|congrat\w* on {_FAIL_ING}|"
+        r"way to (?:break|ruin|ignore|miss|lose|brick|wipe) (?:it|the|your|everything)",
+        "sarcasm (mock praise of a failure)",
+    ),
+    (
+        r"(?:^|\W)oh (?:great|wow|sure|yeah|joy|wonderful|nice|brilliant|perfect|lovely)|"
+        r"yeah,? right|sure, because|because (?:that|this) (?:always )?(?:works|worked|went) "
+        r"(?:so )?well|just what (?:we|i) (?:needed|wanted)|nothing like (?:a|an)\b|"
+        r"when pigs fly|in your dreams|dream on|how's that working out|nice try|(?:^|\W)just wow",
         "sarcasm",
     ),
     (
-        r"(?:^|\W)oh (?:great|wow|sure|yeah|joy|wonderful|nice)|yeah,? right|sure, because|who would have thought",
-        "sarcasm",
+        r"who (?:would have|would've|could have|could've) (?:thought|guessed|known|predicted)|"
+        r"what a (?:surprise|shock)|big surprise|colou?r me (?:surprised|shocked)|shocking,? i know",
+        "sarcasm (mock surprise)",
     ),
-    (r"whole (?:hours?|minutes?|days?|week)\?|quantity over quality", "sarcasm"),
+    # "Wow, two whole hours?": amazement asked as a question is mock surprise; "Wow, a
+    # thousand posts!" is joy.
     (
-        r"enjoy the (?:darkness|wait|ride|outage)|have fun\.|good luck with that|right after we",
+        r"wow, (?:a|an|one|two|three|four|five|another|what)\b[^.!?]{0,50}\?|whole (?:hours?|minutes?|days?|week)\?",
+        "sarcasm (mock surprise)",
+    ),
+    (r"quantity over quality", "sarcasm"),
+    (
+        r"enjoy (?:the |your )?(?:\w+ )?(?:darkness|wait|waiting|ride|outage|downtime|silence|"
+        r"mess|crash\w*|bugs)|have fun\.|good luck with that|right after we|"
+        r"thanks for nothing|thanks for (?:the|your) (?:lecture|attitude|essay|sermon|novel)|"
+        r"thanks for (?:wasting|ruining)|thanks, (?:i guess|genius)|must be nice|how nice for you",
         "sarcasm",
     ),
     (r"another (?:\w+ )?(?:drama|one of these)|love these\.", "sarcasm"),
     (
-        r"anyone can find|if (?:you|they) look(?:ed)? for more than|not rocket science|it's not hard|come on\.",
+        r"anyone can find|if (?:you|they) look(?:ed)? for more than|not rocket science|"
+        r"it's not (?:that )?(?:hard|difficult|complicated)|how hard (?:is|can) it be|"
+        r"how hard is it to|is it (?:really )?(?:that|so) (?:hard|difficult) to|come on\.|"
+        r"(?:it's |use (?:some )?)common sense|everyone knows|as anyone (?:can|could) (?:see|tell)",
         "condescension",
     ),
-    (r"did you (?:even |actually )?(?:read|check|look|try)", "condescension"),
-    (r"(?<![a-z])(?:fine, if|whatever)(?![a-z])|not much we can do", "dismissive"),
-    (r"asked (?:a )?(?:million|hundred) times|discussed many times", "condescension"),
+    # Rhetorical questions that blame. "Did you try the Automations tab?" is a real question;
+    # "did you even / actually / bother", "did you try reading the docs" are not.
+    (
+        r"did you (?:even|actually|ever even|bother)\b|did you (?:check|look|search) "
+        r"(?:before|first)|(?:did you|have you) (?:try|tried) (?:reading|googling|searching first)|"
+        r"have you (?:even|actually) (?:read|tried|looked|checked|bothered|searched)|"
+        r"do you (?:even|actually) (?:read|know|understand|care)|can(?:'t| not) you read|"
+        r"what did you expect|what were you thinking|who in (?:their|your) right mind|"
+        r"are you (?:serious|kidding|joking)\?|(?:^|\W)seriously\?",
+        "condescension (rhetorical question)",
+    ),
+    (
+        r"(?:didn't|did not|never|not even) bother(?:ed)? to|bothered to (?:read|check|look|search)",
+        "condescension",
+    ),
+    (
+        r"surely you (?:can|could|must|know|understand|realise|realize|see|have|read)|"
+        r"you do (?:realise|realize|understand|know) (?:that|this|it|you)|"
+        r"as you (?:can clearly|should|ought to|would|must) (?:see|know)|"
+        r"i'm sure you'll (?:manage|cope|survive|live)|you'll live|bless your (?:heart|soul)|"
+        r",\s*(?:sweetie|sweetheart|honey|kiddo|champ|sunshine)(?![a-z])|some of us (?:actually|have|read|work)",
+        "condescension",
+    ),
+    (
+        r"with all due respect|no offen[cs]e,? but|not to be rude,? but|i hate to break it to you|"
+        r"news ?flash|spoiler alert",
+        "passive aggression",
+    ),
+    # Dismissal: "whatever." closes the conversation; "whatever you need" opens it.
+    (r"(?<![a-z])(?:fine, if|whatever(?=[.!,]|$))|not much we can do", "dismissive"),
+    (
+        r"(?:asked|answered|covered|discussed|explained) (?:(?:a|like a|about a) )?(?:million|hundred|"
+        r"thousand|dozen|many) times",
+        "condescension",
+    ),
     (r"yes, it kind of is", "dismissive"),
+)
+
+# Sentence-level sarcasm cues (used by copilot.tone._sarcasm_in_sentences) --------------------
+# A positive interjection opening a sentence: "Great," "Wonderful." "Oh, brilliant!" "Well done."
+POS_INTERJECTION = rx(
+    r"^(?:oh,? |well,? |just |how |so |really )?(?:great|wonderful|perfect|fantastic|brilliant|"
+    r"lovely|terrific|awesome|super|excellent|marvell?ous|splendid|fabulous|nice|cool|sweet|"
+    r"amazing|well done|good job|great job|nice job|nice work|great work|congrats|"
+    r"congratulations|bravo|kudos|thanks a lot|thanks so much|thank you so much)"
+    r"\s*(?:[,.!:;\u2014\u2013-]+\s*|$)"
+)
+# What keeps the rest sincere: an apology, thanks, help, a fix, a commitment, a request.
+SINCERE_CUE = rx(
+    r"(?<![a-z])(?:sorry|apolog\w*|thank\w*|glad|happy|help\w*|fix\w*|work(?:s|ing|ed)|solv\w*|"
+    r"resolv\w*|welcome|we'll|we will|i'll|let me|could you|can you|please|so (?:we|i) can|"
+    r"shows?|found|love having|proud)(?![a-z])"
+)
+# Situation cues that make praise ironic on their own ("Great, another ...") or with a
+# negative situation ("Great, now it's broken again").
+SARCASM_CUE_STRONG = rx(
+    r"(?<![a-z])(?:another|yet another|just what|as if|nothing like|my favou?rite|can't wait)(?![a-z])"
+)
+SARCASM_CUE_WEAK = rx(r"(?<![a-z])(?:now|again|more|still|of course|even)(?![a-z])")
+# A negative situation beyond VADER's lexicon: what goes wrong in a product community.
+PROBLEM_WORDS = rx(
+    r"(?<![a-z])(?:crash\w*|broke\w*|bug\w*|wip\w*|brick\w*|lost|gone|dead|(?:is|are|was|"
+    r"went|still) down|fail\w*|"
+    r"outage|errors?|duplicates?|didn't|did not|doesn't|can't|won't|never|nobody|no one)(?![a-z])"
+)
+# "Progress, I suppose!": praise taken back at the end of a short sentence.
+TAKEN_BACK = rx(r"^(?P<head>[^,]{1,40}?),? i (?:suppose|guess)[.!]*$")
+PRAISE_WORDS = frozenset(
+    "progress congrats congratulations impressive good nice great well done thanks cool fine "
+    "lucky brave improvement bold cute fun useful helpful clever".split()
+)
+# Condescending adverbs, unless the sentence owns the problem or grants the reader's point ("Obviously this shouldn't have
+# happened, and I'm sorry", "Clearly we should have put this in the FAQ").
+# "Obviously" as a comment on the reader ("Obviously it works offline", "Move it, obviously"),
+# not as a degree adverb inside a phrase ("obviously unsafe code").
+CONDESCENDING_ADVERB = rx(
+    r"(?:^|, |\u2014 ?|-- )obviously|obviously(?:[,.!]|$| (?:you|it|it's|this|that|the|not|"
+    r"is|isn't|was|wasn't|doesn't|don't|can|can't|should|need|needs|have|has|most|every))|"
+    r"(?<![a-z])literally(?![a-z])"
+)
+CLEARLY_AT_READER = rx(
+    r"(?<![a-z])(?:clearly (?:you|says|states|written|explained|stated)|you clearly|"
+    r"it's clearly|it clearly)"
+)
+OWNS_IT = rx(
+    r"(?<![a-z'])(?:we|we're|we've|we'll|our|us|i'm|i am|i've|sorry|apolog\w*|my (?:bad|fault)|"
+    r"shouldn't have happened|that's fair|fair enough|understandable|makes sense|you're right)"
+    r"(?![a-z])"
+)
+# Scare quotes around a few of the member's own words: your "whole evening". Quotes around UI
+# labels, error messages and file names are instructions, not mockery, and "the "lol" in your
+# reply" mentions a word rather than mocking it (so no "the").
+SCARE_QUOTE = rx(
+    r"(?<![a-z])(?:your|this|that|so-called|such (?:a|an)) "
+    r"[\"\u201c'](?P<q>[a-z][a-z' -]{1,30}?)[\"\u201d'](?! ?(?:error|message|warning|screen|"
+    r"button|setting|option|tab|menu|page|toggle|field|mode|label|status|prompt|"
+    r"notification|code|command|folder|file|link|section|app|feature))"
 )
 
 # Over-promising ------------------------------------------------------------------------------

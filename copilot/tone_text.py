@@ -69,17 +69,23 @@ def literal_gate(source: str) -> frozenset[str] | None:
 _LEFT_BOUNDARIES = ("(?<![a-z])", "(?<![a-z'])", "(?:^|\\W)")
 
 
-_GRAMS: tuple[str, frozenset[str]] = ("", frozenset())
+_GRAMS: tuple[tuple[str, frozenset[str]], ...] = ()
+_GRAM_SLOTS = 3  # the reply, and a post or sentence checked in between (tone-1.7 sarcasm)
 
 
 def _four_grams(text: str) -> frozenset[str]:
-    """All 4-character substrings of `text`, cached for the last text (rules share one text)."""
+    """All 4-character substrings of `text`, cached for the last few texts.
+
+    Rules share one text, but the sarcasm checks interleave the post and single sentences; a
+    one-slot cache would rebuild the reply's 4-grams after each of them.
+    """
     global _GRAMS
     cached = _GRAMS  # one tuple read: safe across threads
-    if cached[0] is text:
-        return cached[1]
+    for seen, grams in cached:
+        if seen is text:
+            return grams
     grams = frozenset([text[i : i + 4] for i in range(len(text) - 3)])
-    _GRAMS = (text, grams)
+    _GRAMS = ((text, grams), *cached[: _GRAM_SLOTS - 1])
     return grams
 
 

@@ -24,21 +24,21 @@ from copilot.tone_politeness import (
 )
 from evals.validate_tone import evaluate, load
 
-# Measured on the test half with `python -m evals.validate_tone --split test` (tone-1.6).
+# Measured on the test half with `python -m evals.validate_tone --split test` (tone-1.7).
 MEASURED_TEST_RHO = {
-    "empathy": 0.819,
+    "empathy": 0.800,
     "emotional_reactions": 0.707,
     "interpretations": 0.818,
-    "explorations": 0.938,
-    "politeness": 0.699,
-    "warmth": 0.784,
+    "explorations": 0.901,
+    "politeness": 0.716,
+    "warmth": 0.789,
     "personalization": 0.889,
     "clarity": 0.596,
-    "hostility": 0.392,
+    "hostility": 0.468,
     "over_promising": 0.958,
     "defensiveness": 0.684,
     "guideline_compliance": 0.741,
-    "overall": 0.863,
+    "overall": 0.870,
 }
 SHARED_CSV = (
     Path(__file__).resolve().parents[3]
