@@ -79,7 +79,7 @@ from copilot.tone_text import (
 )
 from copilot.types import Flag, Member, MomentType, ToneCard, ToneScore
 
-SCORER_VERSION = "tone-1.7"
+SCORER_VERSION = "tone-1.8"
 MAX_ANALYSED_CHARS = 20_000
 
 DIMENSIONS: tuple[str, ...] = (

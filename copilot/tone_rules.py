@@ -253,7 +253,7 @@ HOSTILE_MILD = table(
         "sarcasm (mock praise of a failure)",
     ),
     (
-        rf"great job reading|great job,|congrat\w* on {_FAIL_ING}|"
+        rf"great job reading|congrat\w* on {_FAIL_ING}|"
         r"way to (?:break|ruin|ignore|miss|lose|brick|wipe) (?:it|the|your|everything)",
         "sarcasm (mock praise of a failure)",
     ),
@@ -424,7 +424,7 @@ PROMISE_EXPLICIT = table(
     ),
     (
         r"(?:ships?|shipping|releases?|released|coming|lands?|arriv\w+|available|out|launch\w*|"
-        r"fix\w*|(?<!get )back|banned|going (?:straight )?into|be (?:fixed|resolved|live|done|ready))"
+        r"fix\w*|(?<!get )(?<!check )(?<!come )(?<!circle )(?<!report )back|banned|going (?:straight )?into|be (?:fixed|resolved|live|done|ready))"
         r"(?:\s+\w+){0,5}?\s+(?:next (?:week|month|friday|monday|tuesday|wednesday|thursday|"
         r"saturday|sunday|release)|tomorrow|on (?:\d{1,2} \w+|monday|tuesday|"
         r"wednesday|thursday|friday|saturday|sunday)|in (?:january|february|march|april|may|june|"

@@ -37,3 +37,21 @@ def test_refund_and_replacement_promises_are_flagged(text: str) -> None:
 def test_pointing_to_the_official_route_is_not_a_promise(text: str) -> None:
     card = score_reply(text)
     assert not any(f.code == "over_promising" for f in card.flags)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # verbatim from a bundled-model draft: the staff member's own follow-up, not an outcome
+        "I'll check back in this thread tomorrow morning to see how it went.",
+        "I'll report back here tomorrow with what the firmware team says.",
+    ],
+)
+def test_a_staff_follow_up_time_is_not_a_promised_outcome(text: str) -> None:
+    card = score_reply(text)
+    assert not any(f.code == "over_promising" for f in card.flags)
+
+
+def test_the_service_being_back_at_a_time_is_still_a_promise() -> None:
+    card = score_reply("Cloud sync will be back tomorrow morning.")
+    assert any(f.code == "over_promising" for f in card.flags)

@@ -59,6 +59,12 @@ SARCASTIC = [
 
 SINCERE = [
     (HOW_TO, "Great question! The sunset trigger is under Automations > New > Sun."),
+    # verbatim from a bundled-model milestone draft: praise of real work, not mock praise
+    (
+        "My sunrise plugin just passed 100 installs!",
+        "Congratulations, Hugo! You're doing a great job, and we're all proud of you for sharing "
+        "it with the community.",
+    ),
     (
         BROKEN,
         "Thanks for the clear report, that's really helpful. I'm sorry the update wiped your "
