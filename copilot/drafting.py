@@ -347,6 +347,7 @@ def clean_reply(text: str, member_name: str | None, *, truncated: bool = False) 
     text = _SIGNOFF.sub("", text).rstrip()
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = _drop_unfinished_sentence(text, truncated=truncated)
+    text = _drop_meta_commentary(text)
     text = _drop_repeated_paragraph(text)
     if member_name and re.match(rf"{re.escape(member_name.split()[0])}\b[^,\n]{{0,30}},", text):
         text = "Hi " + member_name.split()[0] + "," + text.split(",", 1)[1]
@@ -382,6 +383,78 @@ def _drop_unfinished_sentence(text: str, *, truncated: bool = False) -> str:
     if not ends or ends[-1] < len(stripped) * 0.5:
         return stripped
     return stripped[: ends[-1]].rstrip()
+
+
+_META = re.compile(
+    r"^\s*\(?\s*(?:\*\*)?(?:note\b|this (?:reply|response|message|draft)\b|the (?:reply|response|"
+    r"message|draft) above\b|in this (?:reply|response)\b)",
+    re.IGNORECASE,
+)
+
+
+def _drop_meta_commentary(text: str) -> str:
+    """Small models sometimes append a paragraph about the reply ("This reply is written as the
+    community team would…", "Note: …"): that paragraph and what follows it are not for the
+    member. The first paragraph is never dropped."""
+    paragraphs = text.split("\n\n")
+    for i, paragraph in enumerate(paragraphs[1:], start=1):
+        if _META.match(paragraph):
+            return "\n\n".join(paragraphs[:i]).rstrip()
+    return text
+
+
+# Flags a sentence can carry on its own: when one regeneration did not clear them, the
+# sentence that carries the flag is taken out (and the reviewer told which), rather than
+# sending a reviewer a draft that promises a refund or argues with the member.
+REPAIRABLE = {"over_promising", "hostility", "defensiveness", "blame"}
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of `text`, paragraph by paragraph, list items whole."""
+    spans = []
+    for para in re.finditer(r"[^\n]+", text):
+        start = para.start()
+        for piece in _SENTENCE_SPLIT.split(para.group(0)):
+            index = text.index(piece, start)
+            spans.append((index, index + len(piece)))
+            start = index + len(piece)
+    return spans
+
+
+def repair_sentences(
+    text: str, rescore: Callable[[str], ToneCard], card: ToneCard, max_cuts: int = 2
+) -> tuple[str, ToneCard, list[str]]:
+    """Take out, one at a time, the sentence whose removal clears the most `REPAIRABLE` flags,
+    keeping the greeting and at least two sentences. Returns the text, its card and the
+    sentences cut (none when no single sentence carries a flag)."""
+    cut: list[str] = []
+    for _ in range(max_cuts):
+        flagged = {f.code for f in card.flags if f.code in REPAIRABLE}
+        spans = _sentences(text)
+        if not flagged or len(spans) <= 2:
+            break
+        best: tuple[int, str, str, ToneCard] | None = None  # flags left, sentence, text, card
+        for start, end in spans[1:]:  # never the greeting sentence
+            candidate = _join_without(text, start, end)
+            candidate_card = rescore(candidate)
+            left = len({f.code for f in candidate_card.flags if f.code in REPAIRABLE})
+            if left < len(flagged) and (best is None or left < best[0]):
+                best = (left, text[start:end], candidate, candidate_card)
+        if best is None:
+            break
+        cut.append(best[1])
+        text, card = best[2], best[3]
+    return text, card, cut
+
+
+def _join_without(text: str, start: int, end: int) -> str:
+    """`text` without text[start:end], tidying the space or the empty line it leaves."""
+    before, after = text[:start].rstrip(" "), text[end:].lstrip(" ")
+    space = " " if before and not before.endswith("\n") and after[:1] not in ("\n", "") else ""
+    joined = before + space + after
+    joined = re.sub(r"\n{3,}", "\n\n", joined)
+    return "\n".join(line.rstrip() for line in joined.strip().split("\n"))
 
 
 def _drop_repeated_paragraph(text: str) -> str:
@@ -584,6 +657,16 @@ def _finish(
             text, card = retry_text, retry_card
         else:
             grounding = prep.grounding
+        text, card, cut = repair_sentences(
+            text,
+            lambda t: _score(t, prep.masked_post, prep.moment, system_prompt, examples),
+            card,
+        )
+        for sentence in cut:
+            warnings.append(
+                "Removed a sentence that was still flagged after one regeneration: "
+                f'"{unmask(sentence, prep.masked)}"'
+            )
         if _problems(card):
             warnings.append(
                 "Still flagged after one regeneration: " + "; ".join(f.code for f in card.flags)

@@ -6,9 +6,16 @@ from datetime import date
 
 import pytest
 
-from copilot.drafting import clean_reply, draft_reply, member_facts, stream_reply
+from copilot.drafting import (
+    clean_reply,
+    draft_reply,
+    member_facts,
+    repair_sentences,
+    stream_reply,
+)
 from copilot.errors import InputError
 from copilot.llm.fake import FakeChatModel
+from copilot.tone import score_reply
 from copilot.types import (
     Draft,
     DraftOptions,
@@ -338,3 +345,38 @@ def test_copying_a_past_reply_to_someone_else_is_flagged_and_regenerated() -> No
     assert "EXAMPLE REPLY" not in retry[0].content and "birthday weekend" not in str(retry)
     assert "Community guidelines (written by our team" in retry[0].content
     assert [c.kind for c in draft.citations] == ["guideline"]  # the example was not relied on
+
+
+def test_a_promise_still_there_after_the_retry_is_cut_and_the_reviewer_told() -> None:
+    promising = (
+        "Hi Sam, I'm really sorry the 3.3 update left your hub rebooting. Please open a ticket "
+        "from your order page so the store team can look at it. We'll send you a free "
+        "replacement hub tomorrow."
+    )
+    model = FakeChatModel([promising, promising])
+    draft = draft_reply(COMPLAINT, model=model, retriever=None)
+    assert draft.attempts == 2
+    assert "free" not in draft.text and draft.text.startswith("Hi Sam, I'm really sorry")
+    assert "open a ticket" in draft.text
+    assert not any(f.code == "over_promising" for f in draft.tone.flags)
+    assert any("Removed a sentence" in w and "free replacement" in w for w in draft.warnings)
+
+
+def test_a_single_sentence_draft_is_never_cut_to_nothing() -> None:
+    text, card, cut = repair_sentences(
+        "Hi Sam, we guarantee a full refund.",
+        score_reply,
+        score_reply("Hi Sam, we guarantee a full refund."),
+    )
+    assert cut == [] and "guarantee" in text
+    assert any(f.code == "over_promising" for f in card.flags)
+
+
+def test_a_paragraph_about_the_reply_itself_is_dropped() -> None:
+    raw = (
+        "Congratulations, Hugo! 100 installs is a real milestone.\n\n"
+        "This reply is written as the community team would, using warm language."
+    )
+    assert clean_reply(raw, "Hugo") == "Congratulations, Hugo! 100 installs is a real milestone."
+    kept = "Hi Hugo, note the new setting.\n\nThis week we ship the docs."
+    assert clean_reply(kept, "Hugo") == kept
