@@ -682,7 +682,7 @@ _BREADTH = _lower_rx(
     r"(?:device|browser|page|region|account|customer|user|card|match|server)|across (?:all|every)|"
     r"widespread|worldwide|in (?:another|a different|other) (?:city|town|country|region|office)|"
     r"(?:reddit|discord|twitter|facebook|fb group|subreddit|mastodon)\b[^.!?\n]{0,40}\b(?:full of|"
-    r"same|too|also|people|reports?|says?)|(?:none|all|every one|each) of (?:the|our|my) \w+|"
+    r"same|too|also|people|reports?|says?)|(?:none|all|every one|each) of our \w+|"
     r"(?:nobody|no one|none of us) (?:in|at|from|on) (?:my|our|the)|"
     r"(?:\d{2,}|dozens|hundreds|thousands) (?:of )?(?:users|people|customers|members|players|"
     r"schools|classrooms|hubs|devices|reports))\b",
@@ -723,7 +723,7 @@ _STATUS_QUESTION = _lower_rx(
     r"their) (?:end|side)|known (?:issue|outage|incident)|is (?:the team|staff|anyone|support) "
     r"aware|status page|what(?:'s| is) (?:\w+ )?(?:going on|happening)|did (?:something|anything) "
     r"(?:happen|change|break)|(?:did|has|have) "
-    r"(?:the )?(?:\S+ ){0,2}(?:stop(?:ped)? working|been pulled|go(?:ne)? down|broken)|"
+    r"(?:the )?(?:\S+ ){0,2}(?:stop(?:ped)? working|been pulled|go(?:ne)? down)|"
     r"(?:is|are) (?:the )?\w+ working for (?:anyone|people|everyone|others|you)|working for "
     r"(?:anyone|everyone|people) else|is (?:it|this) (?:a )?(?:known|widespread)|"
     r"any(?:one|body) else(?:'s)? (?:\w+ ){0,2}(?:having|seeing|getting|experiencing|notic\w*|"

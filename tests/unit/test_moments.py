@@ -489,3 +489,18 @@ def test_macro_f1_on_the_test_split_stays_above_the_floor() -> None:
         for item in test
     ]
     assert _macro_f1([item["label"] for item in test], pred) >= TEST_MACRO_F1_FLOOR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one member's own device and scenes, however angry: a complaint, not an incident
+        "I installed the LumenOS 3.3 update last night and now my Lumen Hub just blinks red. "
+        "None of my scenes work and my family is annoyed with me. This is the second time an "
+        "update has broken things.",
+        "The new app version has broken my dashboard again. All of the widgets are gone. Fix it.",
+    ],
+)
+def test_one_members_broken_setup_is_a_complaint_not_a_crisis(text: str) -> None:
+    member = Member(name="Sam", joined_at=date(2024, 2, 1), post_count=14)
+    assert classify_post(Post(text=text, member=member)).type == MomentType.COMPLAINT
