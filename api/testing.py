@@ -151,17 +151,23 @@ class Harness:
     def work(self) -> None:
         """One worker pass, until the queue is empty: the deterministic drafter (no model), no
         learning, and the app's publisher (when it has none, the one the settings name)."""
-        from copilot.worker import fake_draft, run_worker
+        worker_pass(self.settings, self.store, self.app.state.publisher)
 
-        run_worker(
-            self.settings,
-            once=True,
-            store=self.store,
-            drafter=fake_draft,
-            learner=lambda _record: None,
-            publisher=self.app.state.publisher,
-            poll=0.01,
-        )
+
+def worker_pass(settings: Any, store: Any, publisher: Any, drafter: Any = None) -> None:
+    """Drain the job queue once in this process: `drafter` (default: the deterministic
+    `fake_draft`, no model), no learning, the given publisher."""
+    from copilot.worker import fake_draft, run_worker
+
+    run_worker(
+        settings,
+        once=True,
+        store=store,
+        drafter=drafter or fake_draft,
+        learner=lambda _record: None,
+        publisher=publisher,
+        poll=0.01,
+    )
 
 
 def build_harness(

@@ -446,7 +446,7 @@ def test_evals_uses_the_eval_comparison_for_runs_the_runner_wrote(
 
 
 def test_a_new_post_is_queued_and_its_draft_can_be_opened(stack: Stack) -> None:
-    from copilot.worker import run_worker
+    from api.testing import worker_pass
     from ui.testing import rich_draft
 
     at = app(stack.keys["reviewer"])
@@ -458,15 +458,7 @@ def test_a_new_post_is_queued_and_its_draft_can_be_opened(stack: Stack) -> None:
     assert not at.exception
     job_id = at.session_state["new_post_job"]
     assert "You can keep reviewing" in texts(at)  # the progress note while it drafts
-    run_worker(
-        stack.settings,
-        once=True,
-        store=stack.store,
-        drafter=rich_draft,
-        learner=lambda _record: None,
-        publisher=stack.app.state.publisher,
-        poll=0.01,
-    )
+    worker_pass(stack.settings, stack.store, stack.app.state.publisher, drafter=rich_draft)
     at.run()
     draft_id = stack.store.get_job(int(job_id)).result_draft_id
     assert f"Draft #{draft_id} is ready." in messages(at, "success")
