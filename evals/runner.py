@@ -394,7 +394,8 @@ def load_run(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
-            f"{path}: no such run file", hint="runs are in MOMENTS_EVAL_RUNS_DIR (default <data_dir>/eval-runs/)"
+            f"{path}: no such run file",
+            hint="runs are in MOMENTS_EVAL_RUNS_DIR (default <data_dir>/eval-runs/)",
         ) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a run JSON ({exc})") from None

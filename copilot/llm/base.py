@@ -23,9 +23,7 @@ class ChatModel(Protocol):
     name: str
     local: bool
 
-    def stream(
-        self, messages: Sequence[ChatMessage], options: GenerationOptions
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         """Yield the reply as text pieces (tokens or chunks), in order."""
         ...
 
