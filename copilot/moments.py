@@ -1030,27 +1030,26 @@ def _crisis_evidence(feats: _Features) -> None:
     (security, data loss, money taken wrongly, physical harm), whatever the tone: a calm
     "is anyone else unable to log in?" counts as much as a shout."""
     text, scores = feats.low, feats.scores
-    security = _SECURITY.search(text) or _LOGIN_FROM.search(feats.text)
-    if security:
-        feats.signals.append("security")
-        scores[T.CRISIS] += 3.0
-        feats.evidence.append(f"crisis: security or privacy '{security.group(0)[:40]}'")
-    loss = _DATA_LOSS.search(text)
-    if loss:
-        feats.signals.append("data_loss")
-        scores[T.CRISIS] += 2.2
-        feats.evidence.append(f"crisis: data loss '{loss.group(0)[:40]}'")
-    safety = _SAFETY.search(text)
-    if safety:
-        feats.signals.append("safety")
-        scores[T.CRISIS] += 3.0
-        feats.evidence.append(f"crisis: physical danger '{safety.group(0)[:40]}'")
-    money = _MONEY_WRONG.search(text)
-    if money:
-        scores[T.CRISIS] += 2.0
-        feats.evidence.append(f"crisis: money taken wrongly '{money.group(0)[:40]}'")
+    # harm that makes a crisis on its own: (match, signal, weight, what the evidence calls it)
+    harms = (
+        (
+            _SECURITY.search(text) or _LOGIN_FROM.search(feats.text),
+            "security",
+            3.0,
+            "security or privacy",
+        ),
+        (_DATA_LOSS.search(text), "data_loss", 2.2, "data loss"),
+        (_SAFETY.search(text), "safety", 3.0, "physical danger"),
+        (_MONEY_WRONG.search(text), None, 2.0, "money taken wrongly"),
+    )
+    for match, signal, weight, label in harms:
+        if match:
+            if signal:
+                feats.signals.append(signal)
+            scores[T.CRISIS] += weight
+            feats.evidence.append(f"crisis: {label} '{match.group(0)[:40]}'")
     failure = _OUTAGE.search(text)
-    harm = bool(loss or money or security or safety)
+    harm = any(match for match, *_ in harms)
     breadth = _BREADTH.search(text)
     onset = _ONSET.search(text)
     status = _STATUS_QUESTION.search(text)
